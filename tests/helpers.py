@@ -1,0 +1,27 @@
+"""Small builders shared by the tests."""
+
+import numpy as np
+
+from kerasce.formulations import get_formulation
+from kerasce.models import build_model, compile_model
+
+
+def logit_model(name: str, n_classes: int, precision: str = "float32"):
+    """A compiled model whose head's logits equal its input: identity kernel, zero bias."""
+    formulation = get_formulation(name)
+    units = formulation.head_units(n_classes)
+    model = build_model(formulation, units, n_classes, hidden_units=(), precision=precision)
+    compile_model(model, formulation, precision=precision)
+    model.get_layer("head").set_weights([np.eye(units, dtype="float32"), np.zeros(units, "float32")])
+    return model
+
+
+def per_sample_loss(model, logits, labels) -> np.ndarray:
+    """The compiled loss of each sample, evaluated as training evaluates it."""
+    logits = np.asarray(logits, dtype="float32")
+    return np.array(
+        [
+            model.test_on_batch(logits[i : i + 1], np.asarray(labels)[i : i + 1], return_dict=True)["loss"]
+            for i in range(len(logits))
+        ]
+    )
