@@ -45,6 +45,15 @@ COMMON_OPTIONS = {
     "label_noise": 0.0,  # fraction of training labels flipped to another class
     "positive_rate": None,  # binary only: subsample the training split to this share of class 1
 }
+# The type of each option whose default is None (for the others, the default's type).
+OPTION_TYPES = {
+    "max_samples": int,
+    "positive_rate": float,
+    "class_weights": list,
+    "path": str,
+    "label_column": str,
+    "feature_columns": list,
+}
 DATASET_OPTIONS = {
     "digits": {},
     "breast_cancer": {},

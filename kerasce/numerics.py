@@ -49,8 +49,11 @@ def to_probabilities(outputs, output_kind: str) -> np.ndarray:
     elif output_kind != "probabilities":
         raise ValueError(f"unknown output kind {output_kind!r}")
     if outputs.shape[-1] == 1:
-        outputs = np.concatenate([1.0 - outputs, outputs], axis=-1)
-    return outputs
+        return np.concatenate([1.0 - outputs, outputs], axis=-1)
+    # A float16 softmax sums to 1 only within ~1e-3; metrics that need a distribution refuse that.
+    # Renormalizing keeps every zero a zero, so the dead zone is unchanged.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return outputs / outputs.sum(axis=-1, keepdims=True)
 
 
 def clip_saturation_rate(probabilities, labels, epsilon: float = EPSILON) -> float:

@@ -1,0 +1,214 @@
+"""Running a grid: validate everything, then train, evaluate and track each cell in turn.
+
+Nothing is written to the store until every cell's config and dataset have been checked, so bad
+input leaves no half-written runs. A cell that raises is marked FAILED and the grid goes on.
+"""
+
+import json
+import math
+import os
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from kerasce.config import RunSpec
+from kerasce.datasets import Dataset, load_dataset
+from kerasce.errors import ConfigError, DatasetError
+from kerasce.evaluation import evaluate_predictions, metric_safe, pr_curve_table, reliability_table
+from kerasce.figures import pr_curve_figure, reliability_figure
+from kerasce.formulations import check_fits, get_formulation
+from kerasce.provenance import provenance_tags
+from kerasce.tracking import RunLog, Tracker
+from kerasce.training import EVENT_COLUMNS, TrainingResult, train_run
+
+
+@dataclass
+class CellOutcome:
+    run_name: str
+    status: str  # FINISHED | FAILED
+    summary: str
+
+
+def load_datasets(specs: list[RunSpec]) -> dict:
+    """Every dataset the grid needs, loaded once; also checks each formulation fits its data."""
+    datasets = {}
+    for spec in specs:
+        config = spec.config
+        key = dataset_key(config)
+        if key not in datasets:
+            try:
+                datasets[key] = load_dataset(config["data"], config["seed"])
+            except DatasetError as error:
+                raise DatasetError(f"{spec.run_name}: {error}") from None
+        try:
+            check_fits(get_formulation(config["formulation"]), datasets[key].n_classes)
+        except ConfigError as error:
+            raise ConfigError(f"{spec.run_name}: {error}") from None
+    return datasets
+
+
+def dataset_key(config: dict) -> str:
+    return json.dumps([config["data"], config["seed"]], sort_keys=True)
+
+
+def run_grid(specs, datasets, tracker: Tracker, experiment_config: dict, quiet=False) -> list[CellOutcome]:
+    """Run every cell under one parent run; returns each cell's outcome."""
+    parent = tracker.start_run(
+        f"grid: {experiment_config['name']} ({len(specs)} runs)",
+        params=flatten(experiment_config),
+        tags={"kerasce.kind": "grid", "kerasce.cells": len(specs), **provenance_tags()},
+    )
+    parent.log_table(grid_table(specs), "grid.csv")
+    parent.log_text(json.dumps(experiment_config, indent=2), "config.json")
+    outcomes = []
+    with tqdm(total=len(specs), unit="run", disable=quiet, dynamic_ncols=True) as progress:
+        for spec in specs:
+            progress.set_description(spec.run_name)
+            outcome = run_cell(tracker, parent.run_id, spec, datasets[dataset_key(spec.config)])
+            outcomes.append(outcome)
+            if not quiet:
+                progress.write(outcome.summary)
+            progress.update()
+    failed = sum(o.status == "FAILED" for o in outcomes)
+    parent.set_tags({"kerasce.failed_cells": failed})
+    parent.finish("FAILED" if failed else "FINISHED")
+    return outcomes
+
+
+def grid_table(specs) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"run_name": s.run_name, "cell_hash": s.cell_hash, **dict(s.grid_values)} for s in specs]
+    )
+
+
+def run_cell(tracker: Tracker, parent_id: str, spec: RunSpec, dataset: Dataset) -> CellOutcome:
+    """Train, evaluate and log one cell; an exception marks the run FAILED with its traceback."""
+    config = spec.config
+    formulation = get_formulation(config["formulation"])
+    params = {
+        **flatten(config),
+        **{f"formulation.{k}": v for k, v in formulation.facts(dataset.n_classes).items()},
+        **{f"dataset.{k}": v for k, v in dataset.sizes().items()},
+        "dataset.n_classes": dataset.n_classes,
+        "dataset.n_features": dataset.n_features,
+    }
+    tags = {
+        **provenance_tags(),
+        "kerasce.kind": "cell",
+        "kerasce.cell_hash": spec.cell_hash,
+        "kerasce.dataset_fingerprint": dataset.fingerprint,
+        "kerasce.dataset": config["data"]["dataset"],
+        "kerasce.formulation": formulation.name,
+        "kerasce.precision": config["precision"],
+        "kerasce.pid": os.getpid(),
+    }
+    run = tracker.start_run(spec.run_name, params, tags, parent_id=parent_id)
+    started = time.perf_counter()
+    try:
+        result = train_run(config, dataset, on_epoch=lambda epoch, metrics: run.log_metrics(metrics, epoch))
+        test_metrics = log_outcome(run, config, dataset, result)
+    except Exception:
+        run.log_text(traceback.format_exc(), "traceback.txt")
+        run.finish("FAILED")
+        return CellOutcome(spec.run_name, "FAILED", f"FAILED {spec.run_name}: see traceback.txt in its run")
+    run.finish("FINISHED")
+    return CellOutcome(
+        spec.run_name, "FINISHED", summary_line(spec, result, test_metrics, time.perf_counter() - started)
+    )
+
+
+def log_outcome(run: RunLog, config: dict, dataset: Dataset, result: TrainingResult) -> dict:
+    """Everything a finished training produced: tags, run metrics, test metrics, artifacts."""
+    test_metrics, notes = evaluate_predictions(dataset.y_test, result.test_probabilities, dataset.class_names)
+    test_metrics = {"loss": result.test_loss, **test_metrics}
+    run_metrics = {
+        "initial_loss": result.initial_loss,
+        "ln_num_classes": math.log(dataset.n_classes),
+        "nan_event_count": result.event_count,
+        "skipped_steps": result.skipped_steps,
+        "epochs_completed": len(result.history),
+        "train_seconds": result.train_seconds,
+        **{f"test_{k}": v for k, v in test_metrics.items()},
+    }
+    if result.events:
+        run_metrics["first_nan_step"] = result.events[0]["global_step"]
+    left_out = run.log_metrics(run_metrics)
+    notes += [f"{key}: not finite, left out" for key in left_out]
+    run.set_tags(
+        {
+            "kerasce.loss_path": result.loss_path,
+            "kerasce.nan_status": result.nan_status,
+            "kerasce.deterministic": result.deterministic,
+            "kerasce.undefined_metrics": "; ".join(notes) or "none",
+        }
+    )
+    log_artifacts(run, config, dataset, result, test_metrics)
+    return test_metrics
+
+
+def log_artifacts(run: RunLog, config: dict, dataset: Dataset, result: TrainingResult, test_metrics: dict):
+    """The run's files: config, history, NaN events, PR and reliability data and figures, predictions."""
+    labels, probabilities = dataset.y_test, result.test_probabilities
+    run.log_text(json.dumps(config, indent=2, sort_keys=True), "config.json")
+    run.log_table(pd.DataFrame(result.history), "history.csv")
+    run.log_table(pd.DataFrame(result.events, columns=EVENT_COLUMNS), "nan_events.csv")
+    predictions = pd.DataFrame(probabilities, columns=[f"p_{name}" for name in dataset.class_names])
+    predictions.insert(0, "label", labels)
+    run.log_table(predictions, "test_predictions.csv")
+    title = f"{config['formulation']} / {config['precision']} / seed {config['seed']}"
+    curve = pr_curve_table(labels, probabilities, dataset.class_names)
+    run.log_table(curve, "pr_curve.csv")
+    run.log_figure(
+        pr_curve_figure(curve, f"PR, test split: {title}", class_average_precision(test_metrics, dataset)),
+        "pr_curve.png",
+    )
+    if np.isfinite(probabilities).all():  # calibration of non-finite predictions is undefined
+        table = reliability_table(labels, probabilities)
+        run.log_table(table, "reliability.csv")
+        run.log_figure(
+            reliability_figure(table, f"Reliability: {title}", test_metrics.get("ece")), "reliability.png"
+        )
+    if config["train"]["save_model"]:
+        with tempfile.TemporaryDirectory() as directory:
+            path = os.path.join(directory, "model.keras")
+            result.model.save(path)
+            run.log_file(path)
+
+
+def class_average_precision(test_metrics: dict, dataset: Dataset) -> dict:
+    """{class name: test AP} for the PR figure's legend."""
+    if dataset.n_classes == 2:
+        ap = test_metrics.get("average_precision")
+        return {dataset.class_names[1]: ap} if ap is not None else {}
+    prefix = "average_precision."
+    by_safe_name = {k.removeprefix(prefix): v for k, v in test_metrics.items() if k.startswith(prefix)}
+    return {
+        name: by_safe_name[metric_safe(name)]
+        for name in dataset.class_names
+        if metric_safe(name) in by_safe_name
+    }
+
+
+def summary_line(spec: RunSpec, result: TrainingResult, test_metrics: dict, seconds: float) -> str:
+    ap = test_metrics.get("average_precision", test_metrics.get("average_precision_macro", math.nan))
+    return (
+        f"{spec.run_name}: path={result.loss_path} test_loss={result.test_loss:.4g} AP={ap:.3f} "
+        f"ECE={test_metrics.get('ece', math.nan):.3f} NaN events={result.event_count} "
+        f"({result.nan_status}) [{seconds:.1f}s]"
+    )
+
+
+def flatten(config: dict, prefix: str = "") -> dict:
+    """{"train": {"epochs": 3}} -> {"train.epochs": 3}."""
+    flat = {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat

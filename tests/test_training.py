@@ -1,0 +1,95 @@
+"""Instability measured inside the compiled train step, read once per epoch."""
+
+import math
+
+import numpy as np
+import pytest
+
+from kerasce.config import parse_config
+from kerasce.datasets import load_dataset
+from kerasce.training import EVENT_COLUMNS, train_run
+
+SMALL_DIGITS = {"dataset": "digits", "max_samples": 400}
+
+
+def run(
+    formulation="logits_ce", precision="float32", logit_scale=1.0, epochs=2, on_nan="stop", seed=0, **train
+):
+    config, _ = parse_config(
+        {
+            "formulation": formulation,
+            "precision": precision,
+            "seed": seed,
+            "data": SMALL_DIGITS if "bce" not in formulation else {"dataset": "breast_cancer"},
+            "model": {"hidden_units": [16], "logit_scale": logit_scale},
+            "train": {"epochs": epochs, "on_nan": on_nan, **train},
+        }
+    )
+    return train_run(config, load_dataset(config["data"], seed))
+
+
+def test_a_stable_run_records_every_epoch_and_no_events():
+    result = run(epochs=3)
+    assert [row["epoch"] for row in result.history] == [0, 1, 2]
+    for row in result.history:
+        assert {
+            "loss",
+            "accuracy",
+            "val_loss",
+            "val_accuracy",
+            "val_average_precision",
+            "clip_saturation_rate",
+            "max_abs_logit",
+            "grad_norm",
+            "nonfinite_batches",
+            "skipped_steps",
+        } <= set(row)
+        assert row["nonfinite_batches"] == 0 and row["grad_norm"] > 0
+    assert result.events == [] and result.nan_status == "none" and result.loss_path == "fused_logits"
+    assert abs(result.initial_loss - math.log(10)) < 1.5
+    assert result.test_probabilities.shape == (80, 10)
+    np.testing.assert_allclose(result.test_probabilities.sum(axis=1), 1.0)
+
+
+def test_textbook_softmax_at_large_logit_scale_records_events_and_stops():
+    result = run("naive_softmax_ce", logit_scale=100.0, epochs=4, on_nan="stop")
+    assert result.loss_path == "naive" and result.nan_status == "stopped"
+    assert len(result.history) == 1  # stopped at the end of the first epoch with an event
+    assert result.event_count == len(result.events) == result.history[0]["nonfinite_batches"] > 0
+    first = result.events[0]
+    assert set(first) == set(EVENT_COLUMNS) and first["global_step"] == 0 and first["nonfinite"] == "loss"
+    steps = [e["global_step"] for e in result.events]
+    assert steps == sorted(steps) and all(e["batch"] == e["global_step"] for e in result.events)
+
+
+def test_continue_keeps_training_through_events():
+    result = run("naive_softmax_ce", logit_scale=100.0, epochs=3, on_nan="continue")
+    assert result.nan_status == "continued" and len(result.history) == 3
+    assert {e["epoch"] for e in result.events} == {0, 1, 2}
+
+
+def test_stable_wiring_survives_the_same_logit_scale():
+    result = run("logits_ce", logit_scale=100.0, epochs=2)
+    assert result.event_count == 0 and result.nan_status == "none"
+    assert result.history[0]["clip_saturation_rate"] > 0  # many samples sit where clipping would kill them
+
+
+def test_clipped_path_has_a_dead_zone_at_large_logit_scale():
+    result = run("clipped_softmax_ce", logit_scale=100.0, epochs=2)
+    assert result.loss_path == "clipped_probabilities"
+    assert result.history[0]["clip_saturation_rate"] > 0.2
+
+
+def test_loss_scaling_skips_are_counted_apart_from_events():
+    # Larger logits mean larger gradients: times the initial loss scale 2**15 they overflow float16.
+    result = run("logits_ce", precision="mixed_float16", logit_scale=30.0, epochs=2)
+    assert result.skipped_steps > 0
+    assert result.event_count == 0 and result.nan_status == "none"
+    assert result.skipped_steps == sum(row["skipped_steps"] for row in result.history)
+
+
+@pytest.mark.parametrize("formulation", ["sigmoid_bce", "logit_bce"])
+def test_binary_heads_train(formulation):
+    result = run(formulation, epochs=2)
+    assert result.history[-1]["val_accuracy"] > 0.8
+    assert result.test_probabilities.shape[1] == 2
