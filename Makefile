@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-fast experiment lint format ui clean
+.PHONY: test test-fast experiment report lint format ui clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,12 @@ test-fast: $(STAMP)  ## the suite without tests marked slow
 
 experiment: $(STAMP)  ## the default experiment on embedded data, into mlruns/
 	$(BIN)/python -m kerasce.experiment
+
+CLAIMS := binary_heads imbalance_pr naive_overflow mixed_precision_head
+
+report: $(STAMP)  ## the four claim experiments, then docs/FINDINGS.md from their runs
+	for claim in $(CLAIMS); do $(BIN)/python -m kerasce.experiment --quiet --config experiments/$$claim.toml || exit 1; done
+	$(BIN)/python -m kerasce.compare --report
 
 lint: $(STAMP)
 	$(BIN)/ruff check kerasce tests

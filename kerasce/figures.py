@@ -5,7 +5,16 @@ import matplotlib
 matplotlib.use("Agg")  # files only; never needs a display
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib import cycler  # noqa: E402
+
+# Comparisons overlay many groups: 20 distinct colours, then dashed lines for the next 20.
+MANY_LINES = cycler(linestyle=["-", "--"]) * cycler(color=plt.cm.tab20.colors)
+
+
+def _many_lines(axes):
+    axes.set_prop_cycle(MANY_LINES)
 
 
 def pr_curve_figure(curve: pd.DataFrame, title: str, average_precision: dict | None = None):
@@ -48,3 +57,122 @@ def reliability_figure(table: pd.DataFrame, title: str, ece: float | None = None
     bottom.set(xlabel="confidence (top-label probability)", ylabel="samples", xlim=(0, 1))
     figure.tight_layout()
     return figure
+
+
+def overlaid_pr_figure(recall, precision_by_group: dict, title: str):
+    """Mean precision-recall curve of each group (averaged over classes and seeds), overlaid."""
+    figure, axes = plt.subplots(figsize=(8, 5))
+    _many_lines(axes)
+    for label, precision in precision_by_group.items():
+        axes.plot(recall, precision, label=label)
+    axes.set(
+        xlabel="recall",
+        ylabel="interpolated precision (mean over classes and seeds)",
+        xlim=(0, 1),
+        ylim=(0, 1.02),
+        title=title,
+    )
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5))
+    figure.tight_layout()
+    return figure
+
+
+def overlaid_reliability_figure(tables_by_group: dict, title: str):
+    """Accuracy against confidence of each group (bins pooled over seeds), overlaid."""
+    figure, axes = plt.subplots(figsize=(8, 5))
+    _many_lines(axes)
+    axes.plot([0, 1], [0, 1], linestyle="--", color="gray", label="perfect calibration")
+    for label, table in tables_by_group.items():
+        if table is not None:
+            axes.plot(table["mean_confidence"], table["accuracy"], marker="o", markersize=3, label=label)
+    axes.set(
+        xlabel="confidence (top-label probability)", ylabel="accuracy", xlim=(0, 1), ylim=(0, 1), title=title
+    )
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5))
+    figure.tight_layout()
+    return figure
+
+
+def loss_band_figure(histories_by_group: dict, metric: str, title: str):
+    """Loss per epoch of each group: the mean over seeds with a band of one standard deviation."""
+    figure, axes = plt.subplots(figsize=(8, 5))
+    _many_lines(axes)
+    for label, history in histories_by_group.items():
+        line = axes.plot(history["epoch"], history["mean"], label=label)[0]
+        spread = history["std"].fillna(0)
+        axes.fill_between(
+            history["epoch"],
+            history["mean"] - spread,
+            history["mean"] + spread,
+            color=line.get_color(),
+            alpha=0.15,
+        )
+    axes.set(xlabel="epoch", ylabel=f"{metric} (mean ± std over seeds)", title=title)
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5))
+    figure.tight_layout()
+    return figure
+
+
+def intuition_figures(before: dict, after: dict, class_names, shown_class: int, ln_c: float) -> dict:
+    """The seed article's pictures, untrained (left) beside trained (right).
+
+    `before` and `after` hold float64 arrays for the test split: `logits` (n, units),
+    `probabilities` and `log_probabilities` (n, C), `losses` (n,), `labels` (n,).
+    Returns {file name: Figure}.
+    """
+    name = class_names[shown_class]
+    stages = (("untrained", before), ("trained", after))
+    logits_figure, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharey=False)
+    for axis, (stage, data) in zip(axes, stages, strict=True):
+        _many_lines(axis)
+        chosen = data["logits"][data["labels"] == shown_class]
+        bins = np.linspace(chosen.min(), chosen.max(), 25) if chosen.size else 10  # shared: bars line up
+        for unit in range(chosen.shape[1]):
+            unit_name = class_names[unit] if chosen.shape[1] > 1 else "logit"
+            is_true = unit == shown_class or chosen.shape[1] == 1
+            axis.hist(
+                chosen[:, unit],
+                bins=bins,
+                histtype="stepfilled" if is_true else "step",
+                alpha=0.5 if is_true else 1.0,
+                linewidth=1.5,
+                label=f"{unit_name} (true class)" if is_true and chosen.shape[1] > 1 else unit_name,
+            )
+        axis.set(title=f"{stage}", xlabel="raw output (logit) of each unit", ylabel="test samples")
+    axes[1].legend(title="output unit", fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5))
+    logits_figure.suptitle(f"Logits for test samples of true class {name!r}")
+    logits_figure.tight_layout()
+
+    box_figure, grid = plt.subplots(2, 2, figsize=(11, 7))
+    for column, (stage, data) in enumerate(stages):
+        chosen = data["labels"] == shown_class
+        for row, (key, label) in enumerate(
+            (("probabilities", "softmax probability"), ("log_probabilities", "log-softmax value"))
+        ):
+            axis = grid[row, column]
+            axis.boxplot(data[key][chosen], tick_labels=[str(c) for c in class_names])
+            axis.set(title=f"{stage}: {label}", xlabel="output unit (class)", ylabel=label)
+    box_figure.suptitle(f"Softmax and log-softmax per output unit, test samples of true class {name!r}")
+    box_figure.tight_layout()
+
+    loss_figure, axis = plt.subplots(figsize=(7, 4.5))
+    upper = max(np.percentile(np.concatenate([before["losses"], after["losses"]]), 99), ln_c * 1.5)
+    bins = np.linspace(0, upper, 40)
+    for stage, data in stages:
+        axis.hist(np.minimum(data["losses"], upper), bins=bins, alpha=0.5, label=stage)
+    axis.axvline(ln_c, color="black", linestyle="--", label=f"ln C = {ln_c:.3f}")
+    axis.set(
+        title="Per-sample cross-entropy on the test split",
+        xlabel="loss (exact, from the logits)",
+        ylabel="test samples",
+    )
+    axis.legend()
+    loss_figure.tight_layout()
+    return {
+        "intuition_logits.png": logits_figure,
+        "intuition_softmax_boxes.png": box_figure,
+        "intuition_losses.png": loss_figure,
+    }

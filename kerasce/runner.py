@@ -14,14 +14,16 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.special import log_softmax
 from tqdm import tqdm
 
 from kerasce.config import RunSpec
 from kerasce.datasets import Dataset, load_dataset
 from kerasce.errors import ConfigError, DatasetError
 from kerasce.evaluation import evaluate_predictions, metric_safe, pr_curve_table, reliability_table
-from kerasce.figures import pr_curve_figure, reliability_figure
+from kerasce.figures import intuition_figures, pr_curve_figure, reliability_figure
 from kerasce.formulations import check_fits, get_formulation
+from kerasce.numerics import reference_crossentropy
 from kerasce.provenance import provenance_tags
 from kerasce.tracking import RunLog, Tracker
 from kerasce.training import EVENT_COLUMNS, TrainingResult, train_run
@@ -173,11 +175,30 @@ def log_artifacts(run: RunLog, config: dict, dataset: Dataset, result: TrainingR
         run.log_figure(
             reliability_figure(table, f"Reliability: {title}", test_metrics.get("ece")), "reliability.png"
         )
+    if np.isfinite(result.test_logits).all():
+        shown_class = 1 if dataset.n_classes == 2 else 0  # the positive class of a binary task
+        views = [logit_views(logits, labels) for logits in (result.test_logits_before, result.test_logits)]
+        figures = intuition_figures(*views, dataset.class_names, shown_class, math.log(dataset.n_classes))
+        for name, figure in figures.items():
+            run.log_figure(figure, name)
     if config["train"]["save_model"]:
         with tempfile.TemporaryDirectory() as directory:
             path = os.path.join(directory, "model.keras")
             result.model.save(path)
             run.log_file(path)
+
+
+def logit_views(logits: np.ndarray, labels: np.ndarray) -> dict:
+    """What the intuition figures show of a head's logits, computed exactly in float64."""
+    two_class = np.concatenate([np.zeros_like(logits), logits], axis=1) if logits.shape[1] == 1 else logits
+    log_probabilities = log_softmax(two_class, axis=1)
+    return {
+        "logits": logits,
+        "labels": labels,
+        "log_probabilities": log_probabilities,
+        "probabilities": np.exp(log_probabilities),
+        "losses": reference_crossentropy(logits, labels),
+    }
 
 
 def class_average_precision(test_metrics: dict, dataset: Dataset) -> dict:

@@ -7,6 +7,7 @@ plain file store). `--tracking-uri` or MLFLOW_TRACKING_URI point elsewhere, a se
 import io
 import math
 import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -97,6 +98,12 @@ class RunLog:
         self.client.log_figure(self.run_id, figure, path)
         plt.close(figure)
 
+    def log_bytes(self, data: bytes, path: str) -> None:
+        with tempfile.TemporaryDirectory() as directory:
+            local = Path(directory) / Path(path).name
+            local.write_bytes(data)
+            self.client.log_artifact(self.run_id, str(local), str(Path(path).parent) if "/" in path else None)
+
     def log_file(self, local_path: str, directory: str | None = None) -> None:
         self.client.log_artifact(self.run_id, local_path, directory)
 
@@ -107,3 +114,37 @@ class RunLog:
 
 def _text_values(mapping: dict) -> dict:
     return {k: "" if v is None else str(v) for k, v in mapping.items()}
+
+
+class StoreReader:
+    """Reads runs back through MLflow's public API (search_runs and the client)."""
+
+    def __init__(self, tracking_uri: str | None):
+        # One artifact at a time is read: MLflow's per-download progress bar would only be noise.
+        os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+        import mlflow
+
+        self.uri = resolve_tracking_uri(tracking_uri)
+        self.client = MlflowClient(self.uri)
+        mlflow.set_tracking_uri(self.uri)
+        self._mlflow = mlflow
+
+    def experiment_names(self) -> list[str]:
+        return sorted(e.name for e in self.client.search_experiments())
+
+    def runs(self, experiment_names: list[str], filter_string: str = "") -> pd.DataFrame:
+        """All runs of the named experiments as one DataFrame (params.*, metrics.*, tags.* columns)."""
+        known = set(self.experiment_names())
+        missing = [name for name in experiment_names if name not in known]
+        if missing:
+            raise LookupError(
+                f"no experiment named {missing[0]!r} in {self.uri}; "
+                f"experiments there: {', '.join(sorted(known)) or 'none'}"
+            )
+        return self._mlflow.search_runs(
+            experiment_names=experiment_names, filter_string=filter_string, output_format="pandas"
+        )
+
+    def table(self, run_id: str, path: str) -> pd.DataFrame:
+        """A CSV artifact of a run as a DataFrame."""
+        return pd.read_csv(io.StringIO(self._mlflow.artifacts.load_text(f"runs:/{run_id}/{path}")))

@@ -137,6 +137,8 @@ class TrainingResult:
     test_loss: float
     test_outputs: np.ndarray  # the head's raw outputs on the test split
     test_probabilities: np.ndarray  # (n, C) float64
+    test_logits_before: np.ndarray  # the head's logits on the test split before training
+    test_logits: np.ndarray  # ... and after
     train_seconds: float
     deterministic: bool
     model: keras.Model = field(repr=False)
@@ -250,6 +252,7 @@ def train_run(config: dict, dataset: Dataset, on_epoch: Callable[[int, dict], No
     loss_path = detect_loss_path(model)
     initial_loss = model.evaluate(dataset.x_train, dataset.y_train, batch_size=EVALUATION_BATCH, verbose=0)[0]
     probe = HeadProbe(model, formulation)
+    _, test_logits_before, _ = probe(dataset.x_test)
     recorder = EpochRecorder(model.monitor, probe, dataset, train["on_nan"] == "stop", on_epoch)
     started = time.perf_counter()
     model.fit(
@@ -263,20 +266,22 @@ def train_run(config: dict, dataset: Dataset, on_epoch: Callable[[int, dict], No
     )
     train_seconds = time.perf_counter() - started
     test_loss = model.evaluate(dataset.x_test, dataset.y_test, batch_size=EVALUATION_BATCH, verbose=0)[0]
-    test_outputs, _, test_probabilities = probe(dataset.x_test)
+    test_outputs, test_logits, test_probabilities = probe(dataset.x_test)
     nan_status = "none" if not recorder.event_count else {"stop": "stopped"}.get(train["on_nan"], "continued")
     return TrainingResult(
-        loss_path,
-        float(initial_loss),
-        recorder.history,
-        recorder.events,
-        recorder.event_count,
-        recorder.skipped_steps,
-        nan_status,
-        float(test_loss),
-        test_outputs,
-        test_probabilities,
-        train_seconds,
-        deterministic,
-        model,
+        loss_path=loss_path,
+        initial_loss=float(initial_loss),
+        history=recorder.history,
+        events=recorder.events,
+        event_count=recorder.event_count,
+        skipped_steps=recorder.skipped_steps,
+        nan_status=nan_status,
+        test_loss=float(test_loss),
+        test_outputs=test_outputs,
+        test_probabilities=test_probabilities,
+        test_logits_before=test_logits_before,
+        test_logits=test_logits,
+        train_seconds=train_seconds,
+        deterministic=deterministic,
+        model=model,
     )
