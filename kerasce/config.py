@@ -76,9 +76,9 @@ class RunSpec:
     def config(self) -> dict:
         return json.loads(self.config_json)
 
-    @property
-    def cell_hash(self) -> str:
-        return hashlib.sha256(self.config_json.encode()).hexdigest()[:16]
+    def identity(self, dataset_fingerprint: str) -> str:
+        """The cell's identity: its resolved config and the exact data it sees."""
+        return hashlib.sha256((self.config_json + dataset_fingerprint).encode()).hexdigest()[:16]
 
     @property
     def run_name(self) -> str:
@@ -161,6 +161,10 @@ def set_key(config: dict, dotted: str, value) -> None:
         raise ConfigError(f"{dotted}: {'.'.join(parents)} is not a table")
     if parents != ["data"] and leaf not in schema:
         raise ConfigError(choices_message(dotted, leaf, sorted(schema)))
+    if isinstance(schema.get(leaf), dict):
+        raise ConfigError(
+            f"{dotted}: is a table; set one of its keys instead, e.g. {dotted}.{next(iter(schema[leaf]))}"
+        )
     node[leaf] = value
 
 
@@ -223,6 +227,8 @@ def validate(config: dict) -> None:
         raise ConfigError(
             "data.val_fraction + data.test_fraction must leave samples to train on (sum below 1)"
         )
+    if not config["name"].strip():
+        raise ConfigError("name: the experiment name must not be empty")
     if config["seed"] < 0:
         raise ConfigError(f"seed: {config['seed']!r} must be 0 or greater")
     units = config["model"]["hidden_units"]

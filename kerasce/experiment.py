@@ -1,6 +1,7 @@
 """python -m kerasce.experiment: expand a config into a grid of runs and log them to MLflow."""
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -16,6 +17,9 @@ examples:
   python -m kerasce.experiment --set 'grid.seed=[0]' --tracking-uri sqlite:///tmp/store/mlflow.db
 
 Config keys: name, formulation, precision, seed, [data], [model], [train], [grid]; see README.md.
+Repeating a command resumes it: cells with a FINISHED run are skipped (--rerun runs them again).
+Exit codes: 0 all runs finished, 1 a run failed, 2 bad input (nothing written), 3 tracking server
+unreachable, 130/143 interrupted by Ctrl-C/SIGTERM (the current runs are marked KILLED).
 Browse the results with `make ui`, compare them with `python -m kerasce.compare`.
 """
 
@@ -63,6 +67,19 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     parser.add_argument(
         "--list-formulations", action="store_true", help="print the registered head/loss wirings and exit"
     )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run cells in N worker processes writing to the same store (default: 1)",
+    )
+    parser.add_argument(
+        "--rerun",
+        action="store_true",
+        help="run every cell again, even those with a FINISHED run (default: skip them, "
+        "so repeating a command resumes an interrupted grid)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no per-run summary lines")
     return parser.parse_args(argv)
 
@@ -77,11 +94,35 @@ def main(argv=None) -> int:
     if arguments.list_formulations:
         print(list_formulations())
         return 0
+    if arguments.jobs < 1:
+        print(f"error: --jobs: {arguments.jobs} must be 1 or more", file=sys.stderr)
+        return 2
+    from kerasce.parallel import raise_interrupt
+    from kerasce.tracking import TrackingUnavailable
+
+    received = {}
+    previous = signal.signal(
+        signal.SIGTERM, lambda signum, frame: (received.update(signum=signum), raise_interrupt(signum, frame))
+    )
     try:
         return run(arguments)
+    except TrackingUnavailable as error:
+        print(
+            f"error: {error}\nrepeat the command once the server is back: finished cells are skipped",
+            file=sys.stderr,
+        )
+        return 3
     except KerasceError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(
+            "interrupted: the current runs and the grid are marked KILLED; repeat the command to resume",
+            file=sys.stderr,
+        )
+        return 128 + received.get("signum", signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def run(arguments) -> int:
@@ -101,7 +142,11 @@ def run(arguments) -> int:
     from kerasce.tracking import Tracker
 
     tracker = Tracker(arguments.tracking_uri, config["name"])
-    outcomes = run_grid(specs, datasets, tracker, config, quiet=arguments.quiet)
+    outcomes = run_grid(
+        specs, datasets, tracker, config, quiet=arguments.quiet, jobs=arguments.jobs, rerun=arguments.rerun
+    )
+    if not outcomes:
+        return 0  # every cell has a FINISHED run already; the plan line said so
     failed = [o for o in outcomes if o.status == "FAILED"]
     if not arguments.quiet or failed:
         print(

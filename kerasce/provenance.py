@@ -5,6 +5,7 @@ import os
 import platform
 import subprocess
 from importlib import metadata
+from pathlib import Path
 
 PACKAGES = ("tensorflow", "keras", "mlflow", "numpy", "scikit-learn", "pandas", "kerasce")
 
@@ -21,7 +22,6 @@ def provenance_tags() -> dict:
     tags["kerasce.keras_backend"] = os.environ.get("KERAS_BACKEND", "tensorflow")
     # TensorFlow turns oneDNN on by default on x86 CPUs; it changes float summation order.
     tags["kerasce.onednn"] = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset (TensorFlow default: on)")
-    tags["kerasce.host"] = platform.node()
     tags.update(_git_state())
     return tags
 
@@ -43,3 +43,33 @@ def _git_state() -> dict:
         "kerasce.git_commit": commit.stdout.strip(),
         "kerasce.git_dirty": str(bool(status.stdout.strip())),
     }
+
+
+STALE_HEARTBEAT_SECONDS = 900  # a run on another host with no heartbeat for this long is dead
+
+
+def process_start_time(pid: int) -> str:
+    """The kernel's start time of a process (Linux), so a reused pid is not taken for the old one."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def process_tags() -> dict:
+    """Tags that let a later invocation tell whether the process writing a run is still alive."""
+    pid = os.getpid()
+    return {"kerasce.host": platform.node(), "kerasce.pid": pid, "kerasce.pid_start": process_start_time(pid)}
+
+
+def writer_alive(tags: dict, now: float) -> bool:
+    """Is the process that wrote a RUNNING run (per its tags) still alive?"""
+    if tags.get("kerasce.host") != platform.node():
+        heartbeat = float(tags.get("kerasce.heartbeat", 0) or 0)
+        return now - heartbeat < STALE_HEARTBEAT_SECONDS
+    try:
+        pid = int(tags.get("kerasce.pid", ""))
+    except ValueError:
+        return False
+    return process_start_time(pid) == tags.get("kerasce.pid_start") != ""

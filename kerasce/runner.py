@@ -4,6 +4,7 @@ Nothing is written to the store until every cell's config and dataset have been 
 input leaves no half-written runs. A cell that raises is marked FAILED and the grid goes on.
 """
 
+import contextlib
 import json
 import math
 import os
@@ -24,8 +25,8 @@ from kerasce.evaluation import evaluate_predictions, metric_safe, pr_curve_table
 from kerasce.figures import intuition_figures, pr_curve_figure, reliability_figure
 from kerasce.formulations import check_fits, get_formulation
 from kerasce.numerics import reference_crossentropy
-from kerasce.provenance import provenance_tags
-from kerasce.tracking import RunLog, Tracker
+from kerasce.provenance import process_tags, provenance_tags, writer_alive
+from kerasce.tracking import RunLog, Tracker, TrackingUnavailable, check_reachable
 from kerasce.training import EVENT_COLUMNS, TrainingResult, train_run
 
 
@@ -58,38 +59,129 @@ def dataset_key(config: dict) -> str:
     return json.dumps([config["data"], config["seed"]], sort_keys=True)
 
 
-def run_grid(specs, datasets, tracker: Tracker, experiment_config: dict, quiet=False) -> list[CellOutcome]:
-    """Run every cell under one parent run; returns each cell's outcome."""
+@dataclass
+class Plan:
+    """What a grid invocation will do, given what the store already holds."""
+
+    to_run: list  # RunSpecs
+    skipped: int  # cells with a FINISHED run already
+    running_elsewhere: int  # cells a live process is running right now
+    marked_killed: int  # RUNNING runs whose process is gone, marked KILLED (their cells run again)
+
+
+def plan_grid(tracker: Tracker, specs: list[RunSpec], datasets: dict, rerun: bool = False) -> Plan:
+    """Skip cells already FINISHED (unless rerun); mark runs whose writer died KILLED."""
+    now, by_identity = time.time(), {}
+    marked = _kill_dead_runs(tracker, "grid", now)
+    for run in tracker.runs_by_tag("kerasce.kind", "cell"):
+        if run["status"] == "RUNNING" and not writer_alive(run["tags"], now):
+            tracker.end_run(run["run_id"], "KILLED")
+            run["status"], marked = "KILLED", marked + 1
+        by_identity.setdefault(run["tags"].get("kerasce.cell_hash"), set()).add(run["status"])
+    plan = Plan([], 0, 0, marked)
+    for spec in specs:
+        statuses = by_identity.get(cell_identity(spec, datasets), set())
+        if not rerun and "FINISHED" in statuses:
+            plan.skipped += 1
+        elif not rerun and "RUNNING" in statuses:
+            plan.running_elsewhere += 1
+        else:
+            plan.to_run.append(spec)
+    return plan
+
+
+def _kill_dead_runs(tracker: Tracker, kind: str, now: float) -> int:
+    dead = [
+        r
+        for r in tracker.runs_by_tag("kerasce.kind", kind)
+        if r["status"] == "RUNNING" and not writer_alive(r["tags"], now)
+    ]
+    for run in dead:
+        tracker.end_run(run["run_id"], "KILLED")
+    return len(dead)
+
+
+def cell_identity(spec: RunSpec, datasets: dict) -> str:
+    return spec.identity(datasets[dataset_key(spec.config)].fingerprint)
+
+
+def run_grid(specs, datasets, tracker: Tracker, experiment_config: dict, quiet=False, jobs=1, rerun=False):
+    """Run the grid's cells that still need running under one parent run; returns their outcomes.
+
+    Ctrl-C or SIGTERM (raised as KeyboardInterrupt) ends the current runs and the parent KILLED.
+    """
+    plan = plan_grid(tracker, specs, datasets, rerun)
+    if not quiet:
+        print(plan_summary(plan, len(specs)))
+    if not plan.to_run:
+        return []
     parent = tracker.start_run(
         f"grid: {experiment_config['name']} ({len(specs)} runs)",
         params=flatten(experiment_config),
-        tags={"kerasce.kind": "grid", "kerasce.cells": len(specs), **provenance_tags()},
+        tags={
+            "kerasce.kind": "grid",
+            "kerasce.cells": len(specs),
+            "kerasce.skipped_cells": plan.skipped,
+            **provenance_tags(),
+            **process_tags(),
+        },
     )
-    parent.log_table(grid_table(specs), "grid.csv")
+    parent.log_table(grid_table(specs, datasets), "grid.csv")
     parent.log_text(json.dumps(experiment_config, indent=2), "config.json")
-    outcomes = []
-    with tqdm(total=len(specs), unit="run", disable=quiet, dynamic_ncols=True) as progress:
-        for spec in specs:
-            progress.set_description(spec.run_name)
-            outcome = run_cell(tracker, parent.run_id, spec, datasets[dataset_key(spec.config)])
-            outcomes.append(outcome)
-            if not quiet:
-                progress.write(outcome.summary)
-            progress.update()
+    try:
+        if jobs > 1 and len(plan.to_run) > 1:
+            from kerasce.parallel import run_in_workers
+
+            outcomes = run_in_workers(plan.to_run, tracker, parent.run_id, jobs, quiet)
+        else:
+            outcomes = run_in_process(plan.to_run, datasets, tracker, parent.run_id, quiet)
+    except KeyboardInterrupt:
+        parent.finish("KILLED")
+        raise
+    except TrackingUnavailable:
+        with contextlib.suppress(Exception):
+            parent.finish("FAILED")
+        raise
     failed = sum(o.status == "FAILED" for o in outcomes)
     parent.set_tags({"kerasce.failed_cells": failed})
     parent.finish("FAILED" if failed else "FINISHED")
     return outcomes
 
 
-def grid_table(specs) -> pd.DataFrame:
+def plan_summary(plan: Plan, total: int) -> str:
+    parts = [f"{total} cells: {len(plan.to_run)} to run", f"{plan.skipped} skipped (already FINISHED)"]
+    if plan.running_elsewhere:
+        parts.append(f"{plan.running_elsewhere} running in another live process")
+    if plan.marked_killed:
+        parts.append(f"{plan.marked_killed} runs of dead processes marked KILLED")
+    return ", ".join(parts)
+
+
+def run_in_process(specs, datasets, tracker, parent_id, quiet) -> list[CellOutcome]:
+    outcomes = []
+    with tqdm(total=len(specs), unit="run", disable=quiet, dynamic_ncols=True) as progress:
+        for spec in specs:
+            progress.set_description(spec.run_name)
+            outcome = run_cell(tracker, parent_id, spec, datasets[dataset_key(spec.config)])
+            outcomes.append(outcome)
+            if not quiet:
+                progress.write(outcome.summary)
+            progress.update()
+    return outcomes
+
+
+def grid_table(specs, datasets) -> pd.DataFrame:
     return pd.DataFrame(
-        [{"run_name": s.run_name, "cell_hash": s.cell_hash, **dict(s.grid_values)} for s in specs]
+        [
+            {"run_name": s.run_name, "cell_hash": cell_identity(s, datasets), **dict(s.grid_values)}
+            for s in specs
+        ]
     )
 
 
 def run_cell(tracker: Tracker, parent_id: str, spec: RunSpec, dataset: Dataset) -> CellOutcome:
-    """Train, evaluate and log one cell; an exception marks the run FAILED with its traceback."""
+    """Train, evaluate and log one cell. An exception marks the run FAILED with its traceback;
+    an interruption marks it KILLED (its finished epochs are logged already) and propagates."""
     config = spec.config
     formulation = get_formulation(config["formulation"])
     params = {
@@ -101,20 +193,25 @@ def run_cell(tracker: Tracker, parent_id: str, spec: RunSpec, dataset: Dataset) 
     }
     tags = {
         **provenance_tags(),
+        **process_tags(),
         "kerasce.kind": "cell",
-        "kerasce.cell_hash": spec.cell_hash,
+        "kerasce.cell_hash": spec.identity(dataset.fingerprint),
         "kerasce.dataset_fingerprint": dataset.fingerprint,
         "kerasce.dataset": config["data"]["dataset"],
         "kerasce.formulation": formulation.name,
         "kerasce.precision": config["precision"],
-        "kerasce.pid": os.getpid(),
+        "kerasce.heartbeat": time.time(),
     }
     run = tracker.start_run(spec.run_name, params, tags, parent_id=parent_id)
     started = time.perf_counter()
     try:
-        result = train_run(config, dataset, on_epoch=lambda epoch, metrics: run.log_metrics(metrics, epoch))
+        result = train_run(config, dataset, on_epoch=lambda epoch, metrics: run.log_epoch(metrics, epoch))
         test_metrics = log_outcome(run, config, dataset, result)
+    except KeyboardInterrupt:
+        run.finish("KILLED")
+        raise
     except Exception:
+        check_reachable(tracker.uri)  # a tracking server that went away ends the grid, not just this cell
         run.log_text(traceback.format_exc(), "traceback.txt")
         run.finish("FAILED")
         return CellOutcome(spec.run_name, "FAILED", f"FAILED {spec.run_name}: see traceback.txt in its run")
@@ -146,6 +243,7 @@ def log_outcome(run: RunLog, config: dict, dataset: Dataset, result: TrainingRes
             "kerasce.loss_path": result.loss_path,
             "kerasce.nan_status": result.nan_status,
             "kerasce.deterministic": result.deterministic,
+            "kerasce.weights_hash": result.weights_hash,
             "kerasce.undefined_metrics": "; ".join(notes) or "none",
         }
     )

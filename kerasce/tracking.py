@@ -4,19 +4,37 @@ Default store: SQLite at mlruns/mlflow.db, artifacts under mlruns/artifacts (MLf
 plain file store). `--tracking-uri` or MLFLOW_TRACKING_URI point elsewhere, a server included.
 """
 
+import contextlib
+import fcntl
 import io
 import math
 import os
+import sqlite3
 import tempfile
 import time
 from pathlib import Path
 
-import pandas as pd
-from mlflow.entities import Metric, Param, RunTag
-from mlflow.tracking import MlflowClient
+# A tracking server that goes away must fail the current run within seconds, not minutes:
+# bound MLflow's HTTP retries unless the user chose otherwise. (Read by MLflow per request.)
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
+
+import pandas as pd  # noqa: E402
+import requests  # noqa: E402
+from mlflow.entities import Metric, Param, RunTag  # noqa: E402
+from mlflow.exceptions import MlflowException  # noqa: E402
+from mlflow.tracking import MlflowClient  # noqa: E402
+
+from kerasce.errors import KerasceError  # noqa: E402
 
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
 MAX_BATCH = {"metrics": 1000, "params": 100, "tags": 100}  # MLflow's per-call limits
+REACHABILITY_TIMEOUT = 5  # seconds to wait for a tracking server's /health at start
+
+
+class TrackingUnavailable(KerasceError):
+    """The tracking server cannot be reached."""
 
 
 def resolve_tracking_uri(uri: str | None = None) -> str:
@@ -34,19 +52,67 @@ def _artifact_root(uri: str) -> str | None:
     return None  # a server decides
 
 
+def _sqlite_path(uri: str) -> Path | None:
+    return Path(uri.removeprefix("sqlite:///").split("?")[0]) if uri.startswith("sqlite:///") else None
+
+
+@contextlib.contextmanager
+def _store_lock(uri: str):
+    """Serialise store creation between processes: MLflow creates an empty SQLite store's tables
+    on first use, and two processes doing that at once collide."""
+    path = _sqlite_path(uri)
+    if path is None:
+        yield
+        return
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def check_reachable(uri: str) -> None:
+    """Fail fast, naming the URI, when a tracking server does not answer."""
+    if not uri.startswith(("http://", "https://")):
+        return
+    try:
+        requests.get(f"{uri.rstrip('/')}/health", timeout=REACHABILITY_TIMEOUT).raise_for_status()
+    except requests.RequestException as error:
+        raise TrackingUnavailable(f"cannot reach the MLflow tracking server at {uri}: {error}") from None
+
+
 class Tracker:
     """An MLflow experiment to write runs into."""
 
     def __init__(self, tracking_uri: str | None, experiment_name: str):
         self.uri = resolve_tracking_uri(tracking_uri)
-        self.client = MlflowClient(self.uri)
-        experiment = self.client.get_experiment_by_name(experiment_name)
-        if experiment is None:
-            self.experiment_id = self.client.create_experiment(
-                experiment_name, artifact_location=_artifact_root(self.uri)
-            )
-        else:
-            self.experiment_id = experiment.experiment_id
+        check_reachable(self.uri)
+        with _store_lock(self.uri):
+            self.client = MlflowClient(self.uri)
+            self.client.search_experiments(max_results=1)  # creates an empty store's tables, under the lock
+            self.experiment_id = self._experiment_id(experiment_name)
+            path = _sqlite_path(self.uri)
+            if path is not None:  # WAL: readers do not block the writers of parallel workers
+                with contextlib.closing(sqlite3.connect(path)) as connection:
+                    connection.execute("PRAGMA journal_mode=WAL")
+
+    @classmethod
+    def for_experiment_id(cls, tracking_uri: str, experiment_id: str) -> "Tracker":
+        """A tracker for an experiment another process created (workers of one grid)."""
+        tracker = cls.__new__(cls)
+        tracker.uri, tracker.experiment_id = tracking_uri, experiment_id
+        tracker.client = MlflowClient(tracking_uri)
+        return tracker
+
+    def _experiment_id(self, name: str) -> str:
+        experiment = self.client.get_experiment_by_name(name)
+        if experiment is not None:
+            return experiment.experiment_id
+        try:
+            return self.client.create_experiment(name, artifact_location=_artifact_root(self.uri))
+        except MlflowException:  # created meanwhile by another process (a server has no file lock)
+            return self.client.get_experiment_by_name(name).experiment_id
 
     def start_run(self, name: str, params: dict, tags: dict, parent_id: str | None = None) -> "RunLog":
         if parent_id:
@@ -55,6 +121,21 @@ class Tracker:
         log = RunLog(self.client, run.info.run_id)
         log.log_params(params)
         return log
+
+    def runs_by_tag(self, key: str, value: str) -> list[dict]:
+        """Every run of the experiment with tag key=value: id, status and tags."""
+        found, token = [], None
+        while True:
+            page = self.client.search_runs(
+                [self.experiment_id], f"tags.`{key}` = '{value}'", max_results=1000, page_token=token
+            )
+            found += [{"run_id": r.info.run_id, "status": r.info.status, "tags": r.data.tags} for r in page]
+            token = page.token
+            if not token:
+                return found
+
+    def end_run(self, run_id: str, status: str) -> None:
+        self.client.set_terminated(run_id, status)
 
 
 class RunLog:
@@ -73,6 +154,16 @@ class RunLog:
         for start in range(0, len(finite), MAX_BATCH["metrics"]):
             self.client.log_batch(self.run_id, metrics=finite[start : start + MAX_BATCH["metrics"]])
         return [k for k, v in metrics.items() if v is None or not math.isfinite(v)]
+
+    def log_epoch(self, metrics: dict, epoch: int) -> None:
+        """One epoch's finite metrics and a heartbeat tag, in one write."""
+        now = int(time.time() * 1000)
+        finite = [
+            Metric(k, float(v), now, epoch) for k, v in metrics.items() if v is not None and math.isfinite(v)
+        ]
+        self.client.log_batch(
+            self.run_id, metrics=finite, tags=[RunTag("kerasce.heartbeat", str(time.time()))]
+        )
 
     def log_params(self, params: dict) -> None:
         items = [Param(k, v) for k, v in _text_values(params).items()]
@@ -125,7 +216,9 @@ class StoreReader:
         import mlflow
 
         self.uri = resolve_tracking_uri(tracking_uri)
-        self.client = MlflowClient(self.uri)
+        with _store_lock(self.uri):
+            self.client = MlflowClient(self.uri)
+            self.client.search_experiments(max_results=1)
         mlflow.set_tracking_uri(self.uri)
         self._mlflow = mlflow
 

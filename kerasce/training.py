@@ -6,6 +6,7 @@ loss scaling, and samples in the clipped dead zone. An epoch callback reads and 
 per epoch, so looking for NaN costs no per-batch host synchronisation.
 """
 
+import hashlib
 import math
 import time
 from collections.abc import Callable
@@ -141,6 +142,7 @@ class TrainingResult:
     test_logits: np.ndarray  # ... and after
     train_seconds: float
     deterministic: bool
+    weights_hash: str  # of the final weights: the same config on the same machine gives the same hash
     model: keras.Model = field(repr=False)
 
 
@@ -243,6 +245,13 @@ def build_instrumented_model(config: dict, dataset: Dataset) -> InstrumentedMode
     return model
 
 
+def weights_hash(model: keras.Model) -> str:
+    digest = hashlib.sha256()
+    for weights in model.get_weights():
+        digest.update(np.ascontiguousarray(weights).tobytes())
+    return digest.hexdigest()[:16]
+
+
 def train_run(config: dict, dataset: Dataset, on_epoch: Callable[[int, dict], None] | None = None):
     """Train one resolved run config on `dataset`; `on_epoch(epoch, metrics)` streams progress."""
     train = config["train"]
@@ -283,5 +292,6 @@ def train_run(config: dict, dataset: Dataset, on_epoch: Callable[[int, dict], No
         test_logits=test_logits,
         train_seconds=train_seconds,
         deterministic=deterministic,
+        weights_hash=weights_hash(model),
         model=model,
     )

@@ -1,0 +1,192 @@
+"""Reliability with real processes and signals: resume, interruption, kill -9, parallel workers,
+determinism. Each test starts the real CLI as a subprocess and inspects the store afterwards."""
+
+import collections
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+ROOT = Path(__file__).resolve().parents[1]
+SMOKE = ROOT / "experiments" / "smoke.toml"
+ONE_CELL = ["--set", "grid.formulation=['logits_ce']", "--set", "grid.precision=['float32']"]
+LONG = ["--set", "data.max_samples=200", "--set", "train.epochs=300"]  # a cell lasts several seconds
+
+pytestmark = pytest.mark.slow
+
+
+def start(uri, *args):
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kerasce.experiment",
+            "--config",
+            str(SMOKE),
+            "--tracking-uri",
+            uri,
+            "--quiet",
+            *args,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(process, timeout=600):
+    out, err = process.communicate(timeout=timeout)
+    return process.returncode, out + err
+
+
+def runs(uri, kind="cell"):
+    client = MlflowClient(uri)
+    experiment = client.get_experiment_by_name("smoke")
+    if experiment is None:
+        return []
+    return [
+        r
+        for r in client.search_runs([experiment.experiment_id], max_results=1000)
+        if r.data.tags.get("kerasce.kind") == kind
+    ]
+
+
+def statuses(uri, kind="cell"):
+    return collections.Counter(r.info.status for r in runs(uri, kind))
+
+
+def finished_per_cell(uri):
+    return collections.Counter(
+        r.data.tags["kerasce.cell_hash"] for r in runs(uri) if r.info.status == "FINISHED"
+    )
+
+
+def wait_for_epochs(uri, epochs=2, timeout=180):
+    """Block until some cell is RUNNING with at least `epochs` epochs logged; returns that run's id."""
+    client, deadline = MlflowClient(uri), time.time() + timeout
+    while time.time() < deadline:
+        for run in runs(uri):
+            if (
+                run.info.status == "RUNNING"
+                and len(client.get_metric_history(run.info.run_id, "loss")) >= epochs
+            ):
+                return run.info.run_id
+        time.sleep(0.5)
+    raise AssertionError("no run reached the epochs in time")
+
+
+@pytest.fixture
+def uri(tmp_path):
+    return f"sqlite:///{tmp_path / 'mlflow.db'}"
+
+
+def test_repeating_a_command_skips_finished_cells_and_rerun_forces_them(uri):
+    code, output = finish(start(uri, *ONE_CELL, "--set", "train.epochs=1", "--set", "grid.seed=[0, 1]"))
+    assert code == 0, output
+    process = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kerasce.experiment",
+            "--config",
+            str(SMOKE),
+            "--tracking-uri",
+            uri,
+            *ONE_CELL,
+            "--set",
+            "train.epochs=1",
+            "--set",
+            "grid.seed=[0, 1]",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert process.returncode == 0 and "0 to run, 2 skipped (already FINISHED)" in process.stdout
+    assert statuses(uri) == {"FINISHED": 2}
+    code, output = finish(
+        start(uri, *ONE_CELL, "--set", "train.epochs=1", "--set", "grid.seed=[0, 1]", "--rerun")
+    )
+    assert code == 0, output
+    assert statuses(uri) == {"FINISHED": 4} and set(finished_per_cell(uri).values()) == {2}
+
+
+@pytest.mark.parametrize("signum, expected_code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_interrupt_marks_runs_killed_keeps_finished_epochs_and_resumes(uri, signum, expected_code):
+    args = [*ONE_CELL, *LONG, "--set", "grid.seed=[0, 1]"]
+    process = start(uri, *args)
+    killed_run = wait_for_epochs(uri)
+    process.send_signal(signum)
+    code, output = finish(process, timeout=120)
+    assert code == expected_code, output
+    assert "marked KILLED" in output
+    assert statuses(uri) == {"KILLED": 1} and statuses(uri, "grid") == {"KILLED": 1}
+    assert len(MlflowClient(uri).get_metric_history(killed_run, "loss")) >= 2  # finished epochs were kept
+    code, output = finish(start(uri, *args))
+    assert code == 0, output
+    assert statuses(uri) == {"KILLED": 1, "FINISHED": 2}
+    assert set(finished_per_cell(uri).values()) == {1}  # no duplicates
+
+
+def test_kill_9_is_cleaned_up_by_the_next_invocation(uri):
+    args = [*ONE_CELL, *LONG]
+    process = start(uri, *args)
+    wait_for_epochs(uri)
+    process.kill()
+    process.wait()
+    assert statuses(uri) == {"RUNNING": 1} and statuses(uri, "grid") == {"RUNNING": 1}
+    result = subprocess.run(
+        [sys.executable, "-m", "kerasce.experiment", "--config", str(SMOKE), "--tracking-uri", uri, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "2 runs of dead processes marked KILLED" in result.stdout  # the cell and its parent
+    assert statuses(uri) == {"KILLED": 1, "FINISHED": 1}
+    assert statuses(uri, "grid") == {"KILLED": 1, "FINISHED": 1}
+
+
+def histories(uri):
+    client = MlflowClient(uri)
+    return {
+        r.info.run_name: (
+            [m.value for m in client.get_metric_history(r.info.run_id, "loss")],
+            [m.value for m in client.get_metric_history(r.info.run_id, "val_loss")],
+            r.data.tags["kerasce.weights_hash"],
+        )
+        for r in runs(uri)
+    }
+
+
+def test_parallel_workers_give_bit_identical_results_and_runs_are_deterministic(tmp_path):
+    """--jobs 1 and --jobs 2 are two independent invocations of the same grid: equal histories
+    and weight hashes show both determinism and that the workers change nothing."""
+    args = ["--set", "train.epochs=3", "--set", "grid.seed=[0, 1]", "--set", "grid.precision=['float32']"]
+    serial, parallel = (f"sqlite:///{tmp_path / name / 'mlflow.db'}" for name in ("serial", "parallel"))
+    assert finish(start(serial, *args))[0] == 0
+    code, output = finish(start(parallel, *args, "--jobs", "2"))
+    assert code == 0, output
+    assert histories(serial) == histories(parallel)
+    hashes = {name: value[2] for name, value in histories(serial).items()}
+    assert hashes["digits / logits_ce / float32 / seed 0"] != hashes["digits / logits_ce / float32 / seed 1"]
+    pids = {r.data.tags["kerasce.pid"] for r in runs(parallel)}
+    assert len(pids) == 2 and str(os.getpid()) not in pids  # two worker processes did the work
+
+
+def test_simultaneous_invocations_on_an_empty_store_all_succeed(uri):
+    processes = [
+        start(uri, *ONE_CELL, "--set", "train.epochs=1", "--set", f"seed={seed}") for seed in range(3)
+    ]
+    results = [finish(p) for p in processes]
+    assert [code for code, _ in results] == [0, 0, 0], [out[-1500:] for _, out in results]
+    assert "locked" not in "".join(out for _, out in results)
+    assert statuses(uri) == {"FINISHED": 3} and statuses(uri, "grid") == {"FINISHED": 3}
