@@ -191,7 +191,8 @@ def curves_by_group(reader, runs: pd.DataFrame, group_keys: list[str], loss_metr
             pd.concat(histories).groupby("epoch")[loss_metric].agg(["mean", "std", "count"]).reset_index()
         )
         curves[label] = {
-            "precision": np.nanmean(pr, axis=0),
+            # runs whose predictions were not finite have no PR curve
+            "precision": np.nanmean(pr, axis=0) if np.isfinite(pr).any() else None,
             "reliability": pooled_reliability(reliability) if reliability else None,
             "loss": history,
         }
@@ -205,7 +206,7 @@ def comparison_figures(curves: dict, title: str) -> dict:
     return {
         "pr_curves.png": overlaid_pr_figure(
             RECALL_GRID,
-            {k: v["precision"] for k, v in curves.items()},
+            {k: v["precision"] for k, v in curves.items() if v["precision"] is not None},
             f"Precision-recall, test split: {title}",
         ),
         "reliability.png": overlaid_reliability_figure(

@@ -36,6 +36,7 @@ DEFAULTS = {
         "on_nan": "stop",  # stop at the end of the epoch with the first non-finite batch | continue
         "deterministic": True,  # seed everything and enable TensorFlow op determinism
         "save_model": False,
+        "figures": True,  # the per-run PNGs (PR, reliability, intuition); their data is logged either way
     },
 }
 CHOICES = {

@@ -13,22 +13,30 @@ CALIBRATION_BINS = 15
 
 def average_precision(labels, probabilities) -> float:
     """AP of the positive class for two classes; the macro mean over present classes otherwise.
-    NaN when it is undefined (non-finite probabilities, or no class present)."""
+    NaN when it is undefined (non-finite probabilities, or no class present).
+
+    Runs every epoch, so it is the vectorized form of scikit-learn's average_precision_score
+    (equal to it, ties included: tests/test_evaluation.py), without its input checks.
+    """
     labels, probabilities = np.asarray(labels), np.asarray(probabilities)
     if not np.isfinite(probabilities).all():
         return float("nan")
-    if probabilities.shape[1] == 2:
-        return (
-            float(metrics.average_precision_score(labels == 1, probabilities[:, 1]))
-            if labels.any()
-            else np.nan
-        )
-    present = [k for k in range(probabilities.shape[1]) if (labels == k).any()]
-    if not present:
-        return float("nan")
-    return float(
-        np.mean([metrics.average_precision_score(labels == k, probabilities[:, k]) for k in present])
-    )
+    classes = [1] if probabilities.shape[1] == 2 else range(probabilities.shape[1])
+    scores = [
+        _binary_average_precision(labels == k, probabilities[:, k]) for k in classes if (labels == k).any()
+    ]
+    return float(np.mean(scores)) if scores else float("nan")
+
+
+def _binary_average_precision(positive, score) -> float:
+    """sum over distinct thresholds of (recall step) x precision, as scikit-learn defines AP."""
+    order = np.argsort(-score, kind="mergesort")
+    score, positive = score[order], positive[order]
+    last_of_tie = np.r_[np.diff(score) != 0, True]
+    true_positives = np.cumsum(positive)[last_of_tie]
+    predicted = np.flatnonzero(last_of_tie) + 1
+    recall_steps = np.diff(np.r_[0, true_positives]) / true_positives[-1]
+    return float(np.sum(recall_steps * true_positives / predicted))
 
 
 def evaluate_predictions(labels, probabilities, class_names) -> tuple[dict, list[str]]:

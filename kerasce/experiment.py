@@ -135,7 +135,7 @@ def run(arguments) -> int:
     specs = expand_grid(config, grid)
     datasets = load_datasets(specs)
     if arguments.dry_run:
-        print(grid_table(specs).to_string(index=False))
+        print(grid_table(specs, datasets).to_string(index=False))
         print(f"\n{len(specs)} runs on {len(datasets)} dataset splits; the config is valid (nothing trained)")
         return 0
     from kerasce.runner import run_grid

@@ -260,30 +260,42 @@ def log_artifacts(run: RunLog, config: dict, dataset: Dataset, result: TrainingR
     predictions = pd.DataFrame(probabilities, columns=[f"p_{name}" for name in dataset.class_names])
     predictions.insert(0, "label", labels)
     run.log_table(predictions, "test_predictions.csv")
-    title = f"{config['formulation']} / {config['precision']} / seed {config['seed']}"
     curve = pr_curve_table(labels, probabilities, dataset.class_names)
     run.log_table(curve, "pr_curve.csv")
-    run.log_figure(
-        pr_curve_figure(curve, f"PR, test split: {title}", class_average_precision(test_metrics, dataset)),
-        "pr_curve.png",
-    )
-    if np.isfinite(probabilities).all():  # calibration of non-finite predictions is undefined
-        table = reliability_table(labels, probabilities)
-        run.log_table(table, "reliability.csv")
-        run.log_figure(
-            reliability_figure(table, f"Reliability: {title}", test_metrics.get("ece")), "reliability.png"
-        )
-    if np.isfinite(result.test_logits).all():
-        shown_class = 1 if dataset.n_classes == 2 else 0  # the positive class of a binary task
-        views = [logit_views(logits, labels) for logits in (result.test_logits_before, result.test_logits)]
-        figures = intuition_figures(*views, dataset.class_names, shown_class, math.log(dataset.n_classes))
-        for name, figure in figures.items():
-            run.log_figure(figure, name)
+    calibration = reliability_table(labels, probabilities) if np.isfinite(probabilities).all() else None
+    if calibration is not None:  # calibration of non-finite predictions is undefined
+        run.log_table(calibration, "reliability.csv")
+    if config["train"]["figures"]:
+        log_figures(run, config, dataset, result, test_metrics, curve, calibration)
     if config["train"]["save_model"]:
         with tempfile.TemporaryDirectory() as directory:
             path = os.path.join(directory, "model.keras")
             result.model.save(path)
             run.log_file(path)
+
+
+def log_figures(run, config, dataset, result, test_metrics, curve, calibration):
+    """The run's pictures: PR curve, reliability diagram, and the intuition figures."""
+    title = f"{config['formulation']} / {config['precision']} / seed {config['seed']}"
+    figures = {
+        "pr_curve.png": pr_curve_figure(
+            curve, f"PR, test split: {title}", class_average_precision(test_metrics, dataset)
+        )
+    }
+    if calibration is not None:
+        figures["reliability.png"] = reliability_figure(
+            calibration, f"Reliability: {title}", test_metrics.get("ece")
+        )
+    if np.isfinite(result.test_logits).all():
+        shown_class = 1 if dataset.n_classes == 2 else 0  # the positive class of a binary task
+        views = [
+            logit_views(logits, dataset.y_test) for logits in (result.test_logits_before, result.test_logits)
+        ]
+        figures.update(
+            intuition_figures(*views, dataset.class_names, shown_class, math.log(dataset.n_classes))
+        )
+    for name, figure in figures.items():
+        run.log_figure(figure, name)
 
 
 def logit_views(logits: np.ndarray, labels: np.ndarray) -> dict:

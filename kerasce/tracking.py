@@ -31,6 +31,7 @@ from kerasce.errors import KerasceError  # noqa: E402
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
 MAX_BATCH = {"metrics": 1000, "params": 100, "tags": 100}  # MLflow's per-call limits
 REACHABILITY_TIMEOUT = 5  # seconds to wait for a tracking server's /health at start
+FIGURE_DPI = 80  # per-run figures: readable on screen, and rendering time grows with the pixels
 
 
 class TrackingUnavailable(KerasceError):
@@ -143,6 +144,7 @@ class RunLog:
 
     def __init__(self, client: MlflowClient, run_id: str):
         self.client, self.run_id = client, run_id
+        self.pending = []  # asynchronous writes not yet confirmed
 
     def log_metrics(self, metrics: dict, step: int = 0) -> list[str]:
         """Log the finite values in one batch; returns the keys left out as NaN or infinite
@@ -161,8 +163,14 @@ class RunLog:
         finite = [
             Metric(k, float(v), now, epoch) for k, v in metrics.items() if v is not None and math.isfinite(v)
         ]
-        self.client.log_batch(
-            self.run_id, metrics=finite, tags=[RunTag("kerasce.heartbeat", str(time.time()))]
+        # Written in the background while training goes on; finish() waits for every write.
+        self.pending.append(
+            self.client.log_batch(
+                self.run_id,
+                metrics=finite,
+                tags=[RunTag("kerasce.heartbeat", str(time.time()))],
+                synchronous=False,
+            )
         )
 
     def log_params(self, params: dict) -> None:
@@ -186,7 +194,7 @@ class RunLog:
     def log_figure(self, figure, path: str) -> None:
         import matplotlib.pyplot as plt
 
-        self.client.log_figure(self.run_id, figure, path)
+        self.client.log_figure(self.run_id, figure, path, save_kwargs={"dpi": FIGURE_DPI})
         plt.close(figure)
 
     def log_bytes(self, data: bytes, path: str) -> None:
@@ -200,6 +208,9 @@ class RunLog:
 
     def finish(self, status: str = "FINISHED") -> None:
         """End the run: FINISHED, FAILED or KILLED."""
+        for operation in self.pending:
+            operation.wait()
+        self.pending.clear()
         self.client.set_terminated(self.run_id, status)
 
 
@@ -241,3 +252,28 @@ class StoreReader:
     def table(self, run_id: str, path: str) -> pd.DataFrame:
         """A CSV artifact of a run as a DataFrame."""
         return pd.read_csv(io.StringIO(self._mlflow.artifacts.load_text(f"runs:/{run_id}/{path}")))
+
+
+@contextlib.contextmanager
+def keras_autolog_run(tracking_uri: str, experiment_name: str):
+    """An active MLflow run with mlflow.keras.autolog() on: the baseline kerasce is measured against."""
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_experiment(experiment_name)
+    mlflow.keras.autolog(silent=True)
+    try:
+        with mlflow.start_run():
+            yield
+    finally:
+        mlflow.keras.autolog(disable=True)
+
+
+def log_synthetic_runs(tracker: "Tracker", template: dict, count: int) -> None:
+    """`count` runs shaped like `template` (params, tags, metrics), for timing what reads them."""
+    for index in range(count):
+        run = tracker.start_run(
+            f"synthetic {index}", template["params"], {**template["tags"], "kerasce.kind": "cell"}
+        )
+        run.log_metrics({k: v * (1 + 0.01 * (index % 7)) for k, v in template["metrics"].items()})
+        run.finish()

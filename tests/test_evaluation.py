@@ -104,3 +104,15 @@ def test_pr_curve_table_is_queryable_data():
         np.array([0, 1, 1]), np.array([[0.6, 0.3, 0.1], [0.2, 0.7, 0.1], [0.3, 0.6, 0.1]]), ("a", "b", "c")
     )
     assert set(multi["class"]) == {"a", "b"}  # c is absent from the labels
+
+
+@pytest.mark.parametrize("n_classes", [2, 3, 10])
+def test_fast_average_precision_equals_scikit_learn_ties_included(n_classes):
+    from sklearn.metrics import average_precision_score
+
+    rng = np.random.default_rng(n_classes)
+    labels = rng.integers(0, n_classes, size=500)
+    probabilities = np.round(rng.dirichlet(np.ones(n_classes), size=500), 2)  # rounding makes ties
+    classes = [1] if n_classes == 2 else range(n_classes)
+    expected = np.mean([average_precision_score(labels == k, probabilities[:, k]) for k in classes])
+    assert average_precision(labels, probabilities) == pytest.approx(expected, rel=1e-12)

@@ -1,0 +1,157 @@
+"""Against a real `mlflow server` on loopback, started and stopped by the tests."""
+
+import collections
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from mlflow.tracking import MlflowClient
+
+ROOT = Path(__file__).resolve().parents[1]
+SMOKE = ROOT / "experiments" / "smoke.toml"
+GRID = [
+    "--set",
+    "grid.formulation=['logits_ce']",
+    "--set",
+    "grid.precision=['float32']",
+    "--set",
+    "grid.seed=[0, 1, 2]",
+    "--set",
+    "data.max_samples=200",
+    "--set",
+    "train.epochs=150",
+]
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def mlflow_server(directory: Path, port: int):
+    command = [
+        sys.executable,
+        "-m",
+        "mlflow",
+        "server",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--backend-store-uri",
+        f"sqlite:///{directory / 'server.db'}",
+        "--artifacts-destination",
+        str(directory / "artifacts"),
+        "--workers",
+        "1",
+    ]
+    with open(directory / f"server-{time.time()}.log", "w") as log:
+        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.time() + 90
+            while time.time() < deadline:
+                with contextlib.suppress(requests.RequestException):
+                    if requests.get(f"http://127.0.0.1:{port}/health", timeout=1).ok:
+                        break
+                assert server.poll() is None, "mlflow server exited"
+                time.sleep(0.5)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+
+def cli(uri, *args, timeout=600):
+    started = time.time()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kerasce.experiment",
+            "--config",
+            str(SMOKE),
+            "--tracking-uri",
+            uri,
+            "--quiet",
+            *args,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    return result, time.time() - started
+
+
+def cell_statuses(uri):
+    client = MlflowClient(uri)
+    experiment = client.get_experiment_by_name("smoke")
+    found = client.search_runs([experiment.experiment_id]) if experiment else []
+    return [
+        (r.info.status, r.data.tags.get("kerasce.cell_hash"))
+        for r in found
+        if r.data.tags.get("kerasce.kind") == "cell"
+    ]
+
+
+def test_unreachable_server_fails_before_training_naming_the_uri():
+    uri = f"http://127.0.0.1:{free_port()}"
+    result, seconds = cli(uri, *GRID)
+    assert result.returncode == 3
+    assert f"cannot reach the MLflow tracking server at {uri}" in result.stderr
+    assert seconds < 60  # TensorFlow's import included; the check itself waits at most 5 s
+
+
+def test_server_lost_mid_grid_fails_cleanly_and_a_later_invocation_resumes(tmp_path):
+    port = free_port()
+    with mlflow_server(tmp_path, port) as uri:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "kerasce.experiment",
+                "--config",
+                str(SMOKE),
+                "--tracking-uri",
+                uri,
+                "--quiet",
+                *GRID,
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.time() + 300
+        while time.time() < deadline:  # wait for one cell to finish and the next to be under way
+            statuses = collections.Counter(status for status, _ in cell_statuses(uri))
+            if statuses["FINISHED"] >= 1 and statuses["RUNNING"] >= 1:
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail("the grid did not get under way")
+    lost_at = time.time()  # the server is stopped here
+    _, err = process.communicate(timeout=180)
+    assert process.returncode == 3, err[-2000:]
+    assert "repeat the command once the server is back" in err
+    assert time.time() - lost_at < 120  # bounded retries, nothing hangs at exit
+    with mlflow_server(tmp_path, port) as uri:
+        result, _ = cli(uri, *GRID)
+        assert result.returncode == 0, result.stderr[-2000:]
+        statuses = cell_statuses(uri)
+    counts = collections.Counter(status for status, _ in statuses)
+    assert counts["FINISHED"] == 3 and counts["RUNNING"] == 0
+    finished_cells = [cell for status, cell in statuses if status == "FINISHED"]
+    assert len(set(finished_cells)) == 3  # each cell finished exactly once: nothing lost or duplicated
