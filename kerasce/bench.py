@@ -184,37 +184,22 @@ def measure_compare(store: Path, count: int) -> dict:
     }
     template["tags"] = {k: v for k, v in template["tags"].items() if not k.startswith("mlflow.")}
     log_synthetic_runs(Tracker(uri, "compare-bench"), template, count)
+    arguments = [
+        "--experiment",
+        "compare-bench",
+        "--tracking-uri",
+        uri,
+        "--no-figures",
+        "--no-log",
+        "--group-by",
+        "formulation,precision",
+    ]
     started = time.perf_counter()
-    compare_main(
-        [
-            "--experiment",
-            "compare-bench",
-            "--tracking-uri",
-            uri,
-            "--no-figures",
-            "--no-log",
-            "--group-by",
-            "formulation,precision",
-        ]
-    )
+    compare_main(arguments)
     in_process = time.perf_counter() - started
     started = time.perf_counter()
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kerasce.compare",
-            "--experiment",
-            "compare-bench",
-            "--tracking-uri",
-            uri,
-            "--no-figures",
-            "--no-log",
-            "--group-by",
-            "formulation,precision",
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
+        [sys.executable, "-m", "kerasce.compare", *arguments], check=True, stdout=subprocess.DEVNULL
     )
     return {"runs": count, "in_process": in_process, "command": time.perf_counter() - started}
 

@@ -25,3 +25,31 @@ def per_sample_loss(model, logits, labels) -> np.ndarray:
             for i in range(len(logits))
         ]
     )
+
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+SMOKE = ROOT / "experiments" / "smoke.toml"
+
+
+def start_cli(uri, *args, quiet=True):
+    """The real experiment CLI on the smoke config, as a subprocess."""
+    import subprocess
+    import sys
+
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kerasce.experiment",
+            "--config",
+            str(SMOKE),
+            "--tracking-uri",
+            uri,
+            *(["--quiet"] if quiet else []),
+            *args,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )

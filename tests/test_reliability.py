@@ -4,40 +4,16 @@ determinism. Each test starts the real CLI as a subprocess and inspects the stor
 import collections
 import os
 import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
+from helpers import start_cli
 from mlflow.tracking import MlflowClient
 
-ROOT = Path(__file__).resolve().parents[1]
-SMOKE = ROOT / "experiments" / "smoke.toml"
 ONE_CELL = ["--set", "grid.formulation=['logits_ce']", "--set", "grid.precision=['float32']"]
 LONG = ["--set", "data.max_samples=200", "--set", "train.epochs=300"]  # a cell lasts several seconds
 
 pytestmark = pytest.mark.slow
-
-
-def start(uri, *args):
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "kerasce.experiment",
-            "--config",
-            str(SMOKE),
-            "--tracking-uri",
-            uri,
-            "--quiet",
-            *args,
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 def finish(process, timeout=600):
@@ -87,32 +63,15 @@ def uri(tmp_path):
 
 
 def test_repeating_a_command_skips_finished_cells_and_rerun_forces_them(uri):
-    code, output = finish(start(uri, *ONE_CELL, "--set", "train.epochs=1", "--set", "grid.seed=[0, 1]"))
+    code, output = finish(start_cli(uri, *ONE_CELL, "--set", "train.epochs=1", "--set", "grid.seed=[0, 1]"))
     assert code == 0, output
-    process = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kerasce.experiment",
-            "--config",
-            str(SMOKE),
-            "--tracking-uri",
-            uri,
-            *ONE_CELL,
-            "--set",
-            "train.epochs=1",
-            "--set",
-            "grid.seed=[0, 1]",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
+    code, output = finish(
+        start_cli(uri, *ONE_CELL, "--set", "train.epochs=1", "--set", "grid.seed=[0, 1]", quiet=False)
     )
-    assert process.returncode == 0 and "0 to run, 2 skipped (already FINISHED)" in process.stdout
+    assert code == 0 and "0 to run, 2 skipped (already FINISHED)" in output
     assert statuses(uri) == {"FINISHED": 2}
     code, output = finish(
-        start(uri, *ONE_CELL, "--set", "train.epochs=1", "--set", "grid.seed=[0, 1]", "--rerun")
+        start_cli(uri, *ONE_CELL, "--set", "train.epochs=1", "--set", "grid.seed=[0, 1]", "--rerun")
     )
     assert code == 0, output
     assert statuses(uri) == {"FINISHED": 4} and set(finished_per_cell(uri).values()) == {2}
@@ -121,7 +80,7 @@ def test_repeating_a_command_skips_finished_cells_and_rerun_forces_them(uri):
 @pytest.mark.parametrize("signum, expected_code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_interrupt_marks_runs_killed_keeps_finished_epochs_and_resumes(uri, signum, expected_code):
     args = [*ONE_CELL, *LONG, "--set", "grid.seed=[0, 1]"]
-    process = start(uri, *args)
+    process = start_cli(uri, *args)
     killed_run = wait_for_epochs(uri)
     process.send_signal(signum)
     code, output = finish(process, timeout=120)
@@ -129,7 +88,7 @@ def test_interrupt_marks_runs_killed_keeps_finished_epochs_and_resumes(uri, sign
     assert "marked KILLED" in output
     assert statuses(uri) == {"KILLED": 1} and statuses(uri, "grid") == {"KILLED": 1}
     assert len(MlflowClient(uri).get_metric_history(killed_run, "loss")) >= 2  # finished epochs were kept
-    code, output = finish(start(uri, *args))
+    code, output = finish(start_cli(uri, *args))
     assert code == 0, output
     assert statuses(uri) == {"KILLED": 1, "FINISHED": 2}
     assert set(finished_per_cell(uri).values()) == {1}  # no duplicates
@@ -137,20 +96,14 @@ def test_interrupt_marks_runs_killed_keeps_finished_epochs_and_resumes(uri, sign
 
 def test_kill_9_is_cleaned_up_by_the_next_invocation(uri):
     args = [*ONE_CELL, *LONG]
-    process = start(uri, *args)
+    process = start_cli(uri, *args)
     wait_for_epochs(uri)
     process.kill()
     process.wait()
     assert statuses(uri) == {"RUNNING": 1} and statuses(uri, "grid") == {"RUNNING": 1}
-    result = subprocess.run(
-        [sys.executable, "-m", "kerasce.experiment", "--config", str(SMOKE), "--tracking-uri", uri, *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "2 runs of dead processes marked KILLED" in result.stdout  # the cell and its parent
+    code, output = finish(start_cli(uri, *args, quiet=False))
+    assert code == 0, output[-2000:]
+    assert "2 runs of dead processes marked KILLED" in output  # the cell and its parent
     assert statuses(uri) == {"KILLED": 1, "FINISHED": 1}
     assert statuses(uri, "grid") == {"KILLED": 1, "FINISHED": 1}
 
@@ -172,8 +125,8 @@ def test_parallel_workers_give_bit_identical_results_and_runs_are_deterministic(
     and weight hashes show both determinism and that the workers change nothing."""
     args = ["--set", "train.epochs=3", "--set", "grid.seed=[0, 1]", "--set", "grid.precision=['float32']"]
     serial, parallel = (f"sqlite:///{tmp_path / name / 'mlflow.db'}" for name in ("serial", "parallel"))
-    assert finish(start(serial, *args))[0] == 0
-    code, output = finish(start(parallel, *args, "--jobs", "2"))
+    assert finish(start_cli(serial, *args))[0] == 0
+    code, output = finish(start_cli(parallel, *args, "--jobs", "2"))
     assert code == 0, output
     assert histories(serial) == histories(parallel)
     hashes = {name: value[2] for name, value in histories(serial).items()}
@@ -184,7 +137,7 @@ def test_parallel_workers_give_bit_identical_results_and_runs_are_deterministic(
 
 def test_simultaneous_invocations_on_an_empty_store_all_succeed(uri):
     processes = [
-        start(uri, *ONE_CELL, "--set", "train.epochs=1", "--set", f"seed={seed}") for seed in range(3)
+        start_cli(uri, *ONE_CELL, "--set", "train.epochs=1", "--set", f"seed={seed}") for seed in range(3)
     ]
     results = [finish(p) for p in processes]
     assert [code for code, _ in results] == [0, 0, 0], [out[-1500:] for _, out in results]

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 import requests
+from helpers import start_cli
 from mlflow.tracking import MlflowClient
 
-ROOT = Path(__file__).resolve().parents[1]
-SMOKE = ROOT / "experiments" / "smoke.toml"
 GRID = [
     "--set",
     "grid.formulation=['logits_ce']",
@@ -74,25 +73,11 @@ def mlflow_server(directory: Path, port: int):
 
 
 def cli(uri, *args, timeout=600):
+    """(exit code, stderr, seconds) of a whole CLI invocation."""
     started = time.time()
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kerasce.experiment",
-            "--config",
-            str(SMOKE),
-            "--tracking-uri",
-            uri,
-            "--quiet",
-            *args,
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    return result, time.time() - started
+    process = start_cli(uri, *args)
+    _, err = process.communicate(timeout=timeout)
+    return process.returncode, err, time.time() - started
 
 
 def cell_statuses(uri):
@@ -108,32 +93,16 @@ def cell_statuses(uri):
 
 def test_unreachable_server_fails_before_training_naming_the_uri():
     uri = f"http://127.0.0.1:{free_port()}"
-    result, seconds = cli(uri, *GRID)
-    assert result.returncode == 3
-    assert f"cannot reach the MLflow tracking server at {uri}" in result.stderr
+    code, err, seconds = cli(uri, *GRID)
+    assert code == 3
+    assert f"cannot reach the MLflow tracking server at {uri}" in err
     assert seconds < 60  # TensorFlow's import included; the check itself waits at most 5 s
 
 
 def test_server_lost_mid_grid_fails_cleanly_and_a_later_invocation_resumes(tmp_path):
     port = free_port()
     with mlflow_server(tmp_path, port) as uri:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "kerasce.experiment",
-                "--config",
-                str(SMOKE),
-                "--tracking-uri",
-                uri,
-                "--quiet",
-                *GRID,
-            ],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        process = start_cli(uri, *GRID)
         deadline = time.time() + 300
         while time.time() < deadline:  # wait for one cell to finish and the next to be under way
             statuses = collections.Counter(status for status, _ in cell_statuses(uri))
@@ -148,8 +117,8 @@ def test_server_lost_mid_grid_fails_cleanly_and_a_later_invocation_resumes(tmp_p
     assert "repeat the command once the server is back" in err
     assert time.time() - lost_at < 120  # bounded retries, nothing hangs at exit
     with mlflow_server(tmp_path, port) as uri:
-        result, _ = cli(uri, *GRID)
-        assert result.returncode == 0, result.stderr[-2000:]
+        code, err, _ = cli(uri, *GRID)
+        assert code == 0, err[-2000:]
         statuses = cell_statuses(uri)
     counts = collections.Counter(status for status, _ in statuses)
     assert counts["FINISHED"] == 3 and counts["RUNNING"] == 0
