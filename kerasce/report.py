@@ -145,8 +145,8 @@ def mixed_head_verdict(table: pd.DataFrame) -> tuple[str, str]:
     )
     restored = all(paths.get((p, "True")) == "recovered_logits" for p in ("mixed_float16", "mixed_bfloat16"))
     if lost and restored and paths.get(("float32", "False")) == "recovered_logits":
-        return "supported", f"softmax_ce loss paths measured: {found}"
-    return "not supported", f"softmax_ce loss paths measured: {found}"
+        return "supported", f"Loss paths measured for softmax_ce: {found}"
+    return "not supported", f"Loss paths measured for softmax_ce: {found}"
 
 
 CLAIMS = (
