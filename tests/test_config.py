@@ -23,7 +23,7 @@ def test_grid_is_the_cartesian_product_with_readable_names():
         }
     )
     specs = expand_grid(config, grid)
-    assert len(specs) == 12 and len({s.cell_hash for s in specs}) == 12
+    assert len(specs) == 12 and len({s.identity("same data") for s in specs}) == 12
     assert specs[0].run_name == "digits / softmax_ce / float32 / model.logit_scale=1.0 / seed 0"
     assert specs[-1].config["precision"] == "mixed_float16" and specs[-1].config["seed"] == 2
 
@@ -99,3 +99,11 @@ def test_files_missing_or_malformed(tmp_path):
     bad.write_text("[train\nepochs = 3\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(bad)
+
+
+def test_a_cells_identity_covers_its_config_and_its_data():
+    spec = expand_grid(*parse_config({}))[0]
+    assert spec.identity("fingerprint-a") == spec.identity("fingerprint-a")
+    assert spec.identity("fingerprint-a") != spec.identity("fingerprint-b")
+    other = expand_grid(*parse_config({}, ["train.epochs=3"]))[0]
+    assert other.identity("fingerprint-a") != spec.identity("fingerprint-a")
