@@ -171,11 +171,15 @@ def measure_jobs(store: Path) -> dict:
 
 def measure_compare(store: Path, count: int) -> dict:
     """`kerasce.compare` (table only) over `count` runs shaped like a real one."""
+    from kerasce.compare import finished_cells
     from kerasce.compare import main as compare_main
     from kerasce.tracking import StoreReader, Tracker, log_synthetic_runs
 
     uri = f"sqlite:///{store / 'compare.db'}"
-    real = StoreReader(None).runs(["default"]).iloc[0]
+    cells = finished_cells(StoreReader(None).runs(["default"]))
+    if cells.empty:
+        raise SystemExit("--compare copies the shape of a real run: run `make experiment` first")
+    real = cells.iloc[0]
     template = {
         kind: {
             c.split(".", 1)[1]: real[c] for c in real.index if c.startswith(f"{kind}.") and real[c] == real[c]
@@ -240,36 +244,41 @@ def parse_arguments(argv=None):
 def main(argv=None) -> int:
     arguments = parse_arguments(argv)
     lines = []
+
+    def report(line):  # printed at once, so a later failure does not lose it
+        lines.append(line)
+        print(line, flush=True)
+
     with tempfile.TemporaryDirectory() as directory:
         store = Path(directory)
         if not arguments.only_extra:
             for name in arguments.workload or list(WORKLOADS):
                 medians = measure_workload(name, arguments.repeats, store)
                 a, b, c = medians["bare"], medians["kerasce"], medians["autolog"]
-                lines.append(
+                report(
                     f"{name:<14} bare fit (a) {a:6.2f}s  kerasce runner (b) {b:6.2f}s  autolog (c) "
                     f"{c:6.2f}s  b/a {b / a:5.3f}  c/a {c / a:5.3f}  (b without figures: "
                     f"{medians['kerasce-no-figures']:.2f}s, {medians['kerasce-no-figures'] / a:5.3f})"
                 )
         if arguments.grid:
             grid = measure_grid(arguments.grid, store)
-            lines.append(
+            report(
                 f"grid {arguments.grid} ({grid['cells']} cells): wall {grid['wall']:.1f}s; bare fits "
                 f"{grid['bare_sum']:.1f}s + start-up {grid['startup']:.1f}s; ratio {grid['ratio']:.3f}"
             )
         if arguments.jobs_speedup:
             jobs = measure_jobs(store)
-            lines.append(
+            report(
                 f"12-cell grid: --jobs 1 {jobs['jobs1']:.1f}s, --jobs 2 {jobs['jobs2']:.1f}s, "
                 f"speed-up {jobs['speedup']:.2f}x"
             )
         if arguments.compare:
             compared = measure_compare(store, arguments.compare)
-            lines.append(
+            report(
                 f"kerasce.compare over {compared['runs']} runs: {compared['in_process']:.2f}s in process, "
                 f"{compared['command']:.2f}s as a command (Python start-up included)"
             )
-    print("\n" + "\n".join(lines))
+    print("\nsummary:\n" + "\n".join(lines))
     return 0
 
 

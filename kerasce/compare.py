@@ -59,7 +59,7 @@ def check_comparable(runs: pd.DataFrame, group_keys: list[str], metrics: list[st
     """Raise CompareError for what cannot be compared; returns the metrics present."""
     if runs.empty:
         raise CompareError("no finished kerasce runs to compare (run `python -m kerasce.experiment` first)")
-    datasets = sorted(runs["params.data.dataset"].dropna().unique())
+    datasets = sorted(runs.get("params.data.dataset", pd.Series(dtype=str)).dropna().unique())
     if len(datasets) > 1 and "data.dataset" not in group_keys:
         raise CompareError(
             f"runs from different datasets ({', '.join(datasets)}) would be mixed in one group; "
@@ -315,7 +315,7 @@ def main(argv=None) -> int:
             print(f"wrote {write_report(arguments.tracking_uri)}")
             return 0
         return compare(arguments)
-    except (KerasceError, LookupError) as error:
+    except KerasceError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 

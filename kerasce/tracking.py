@@ -241,7 +241,7 @@ class StoreReader:
         known = set(self.experiment_names())
         missing = [name for name in experiment_names if name not in known]
         if missing:
-            raise LookupError(
+            raise KerasceError(
                 f"no experiment named {missing[0]!r} in {self.uri}; "
                 f"experiments there: {', '.join(sorted(known)) or 'none'}"
             )
