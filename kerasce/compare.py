@@ -81,16 +81,20 @@ def check_comparable(runs: pd.DataFrame, group_keys: list[str], metrics: list[st
     return present
 
 
+def grouped_runs(runs: pd.DataFrame, group_keys: list[str]):
+    """(values tuple, runs) per group of the given params; one group of all runs when there are none.
+    Tables and figures group the same way, missing values included."""
+    if not group_keys:
+        yield (), runs
+        return
+    for values, group in runs.groupby([f"params.{k}" for k in group_keys], sort=True, dropna=False):
+        yield (values if isinstance(values, tuple) else (values,)), group
+
+
 def aggregate(runs: pd.DataFrame, group_keys: list[str], metrics: list[str]) -> pd.DataFrame:
     """One row per group: n_runs, nan_rate, loss_path, and mean/std/n/ci_low/ci_high per metric."""
     rows = []
-    grouped = (
-        runs.groupby([f"params.{k}" for k in group_keys], sort=True, dropna=False)
-        if group_keys
-        else [((), runs)]
-    )
-    for values, group in grouped:
-        values = values if isinstance(values, tuple) else (values,)
+    for values, group in grouped_runs(runs, group_keys):
         paths = sorted(group["tags.kerasce.loss_path"].dropna().unique())
         row = dict(zip(group_keys, values, strict=True))
         row.update(
@@ -175,9 +179,7 @@ def pooled_reliability(tables: list[pd.DataFrame]) -> pd.DataFrame:
 def curves_by_group(reader, runs: pd.DataFrame, group_keys: list[str], loss_metric: str = "val_loss") -> dict:
     """Per group label: mean PR curve, pooled reliability, and loss per epoch (mean, std) over seeds."""
     curves = {}
-    grouped = runs.groupby([f"params.{k}" for k in group_keys], sort=True) if group_keys else [((), runs)]
-    for values, group in grouped:
-        values = values if isinstance(values, tuple) else (values,)
+    for values, group in grouped_runs(runs, group_keys):
         label = " / ".join(map(str, values)) or "all runs"
         pr, reliability, histories = [], [], []
         for run_id in group["run_id"]:

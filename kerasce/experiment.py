@@ -101,9 +101,12 @@ def main(argv=None) -> int:
     from kerasce.tracking import TrackingUnavailable
 
     received = {}
-    previous = signal.signal(
-        signal.SIGTERM, lambda signum, frame: (received.update(signum=signum), raise_interrupt(signum, frame))
-    )
+
+    def on_sigterm(signum, frame):
+        received["signum"] = signum  # so the exit code says which signal ended the grid
+        raise_interrupt(signum, frame)
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
     try:
         return run(arguments)
     except TrackingUnavailable as error:

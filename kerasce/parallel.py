@@ -20,7 +20,7 @@ def raise_interrupt(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def _worker(tasks, results, tracking_uri, experiment_id, parent_id, threads):
+def _worker(tasks, results, tracking_uri, experiment_name, parent_id, threads):
     signal.signal(signal.SIGTERM, raise_interrupt)
     import tensorflow as tf
 
@@ -30,7 +30,7 @@ def _worker(tasks, results, tracking_uri, experiment_id, parent_id, threads):
     from kerasce.runner import dataset_key, run_cell
     from kerasce.tracking import Tracker
 
-    tracker = Tracker.for_experiment_id(tracking_uri, experiment_id)
+    tracker = Tracker(tracking_uri, experiment_name)  # the experiment exists: this only opens it
     datasets = {}
     try:
         while (task := tasks.get()) is not None:
@@ -59,7 +59,7 @@ def run_in_workers(specs, tracker, parent_id, jobs, quiet) -> list:
         context.Process(
             target=_worker,
             daemon=True,
-            args=(tasks, results, tracker.uri, tracker.experiment_id, parent_id, threads),
+            args=(tasks, results, tracker.uri, tracker.experiment_name, parent_id, threads),
         )
         for _ in range(jobs)
     ]

@@ -88,6 +88,7 @@ class Tracker:
 
     def __init__(self, tracking_uri: str | None, experiment_name: str):
         self.uri = resolve_tracking_uri(tracking_uri)
+        self.experiment_name = experiment_name
         check_reachable(self.uri)
         with _store_lock(self.uri):
             self.client = MlflowClient(self.uri)
@@ -97,14 +98,6 @@ class Tracker:
             if path is not None:  # WAL: readers do not block the writers of parallel workers
                 with contextlib.closing(sqlite3.connect(path)) as connection:
                     connection.execute("PRAGMA journal_mode=WAL")
-
-    @classmethod
-    def for_experiment_id(cls, tracking_uri: str, experiment_id: str) -> "Tracker":
-        """A tracker for an experiment another process created (workers of one grid)."""
-        tracker = cls.__new__(cls)
-        tracker.uri, tracker.experiment_id = tracking_uri, experiment_id
-        tracker.client = MlflowClient(tracking_uri)
-        return tracker
 
     def _experiment_id(self, name: str) -> str:
         experiment = self.client.get_experiment_by_name(name)
@@ -149,20 +142,14 @@ class RunLog:
     def log_metrics(self, metrics: dict, step: int = 0) -> list[str]:
         """Log the finite values in one batch; returns the keys left out as NaN or infinite
         (the MLflow UI cannot show them; NaN events are recorded as data instead)."""
-        now = int(time.time() * 1000)
-        finite = [
-            Metric(k, float(v), now, step) for k, v in metrics.items() if v is not None and math.isfinite(v)
-        ]
+        finite = _finite_metrics(metrics, step)
         for start in range(0, len(finite), MAX_BATCH["metrics"]):
             self.client.log_batch(self.run_id, metrics=finite[start : start + MAX_BATCH["metrics"]])
         return [k for k, v in metrics.items() if v is None or not math.isfinite(v)]
 
     def log_epoch(self, metrics: dict, epoch: int) -> None:
         """One epoch's finite metrics and a heartbeat tag, in one write."""
-        now = int(time.time() * 1000)
-        finite = [
-            Metric(k, float(v), now, epoch) for k, v in metrics.items() if v is not None and math.isfinite(v)
-        ]
+        finite = _finite_metrics(metrics, epoch)
         # Written in the background while training goes on; finish() waits for every write.
         self.pending.append(
             self.client.log_batch(
@@ -212,6 +199,11 @@ class RunLog:
             operation.wait()
         self.pending.clear()
         self.client.set_terminated(self.run_id, status)
+
+
+def _finite_metrics(metrics: dict, step: int) -> list:
+    now = int(time.time() * 1000)
+    return [Metric(k, float(v), now, step) for k, v in metrics.items() if v is not None and math.isfinite(v)]
 
 
 def _text_values(mapping: dict) -> dict:

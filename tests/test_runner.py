@@ -16,7 +16,7 @@ def test_a_cell_that_raises_is_failed_with_its_traceback_and_the_grid_goes_on(tm
             "name": "failing",
             "data": {"dataset": "digits", "max_samples": 200},
             "model": {"hidden_units": [8]},
-            "train": {"epochs": 1},
+            "train": {"epochs": 1, "figures": False},
             "grid": {"seed": [0, 1]},
         }
     )
@@ -35,7 +35,12 @@ def test_a_cell_that_raises_is_failed_with_its_traceback_and_the_grid_goes_on(tm
     assert failed.info.status == "FAILED"
     traceback_file = client.download_artifacts(failed.info.run_id, "traceback.txt", str(tmp_path))
     assert "Traceback" in open(traceback_file).read()
-    assert runs[specs[1].run_name].info.status == "FINISHED"
+    finished = runs[specs[1].run_name]
+    assert finished.info.status == "FINISHED"
+    # train.figures = false: the figures' data is logged, the PNGs are not
+    artifacts = {a.path for a in client.list_artifacts(finished.info.run_id)}
+    assert {"pr_curve.csv", "reliability.csv", "history.csv"} <= artifacts
+    assert not any(path.endswith(".png") for path in artifacts)
     parent = next(r for r in runs.values() if r.data.tags.get("kerasce.kind") == "grid")
     assert parent.info.status == "FAILED" and parent.data.tags["kerasce.failed_cells"] == "1"
 
