@@ -25,7 +25,7 @@ CLAIMS := binary_heads imbalance_pr naive_overflow mixed_precision_head
 
 report: $(STAMP)  ## the four claim experiments, then docs/FINDINGS.md from their runs
 	for claim in $(CLAIMS); do $(BIN)/python -m kerasce.experiment --quiet --config experiments/$$claim.toml || exit 1; done
-	$(BIN)/python -m kerasce.compare --report
+	$(BIN)/python -m kerasce.report
 
 lint: $(STAMP)
 	$(BIN)/ruff check kerasce tests

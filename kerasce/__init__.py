@@ -1,11 +1,26 @@
 """kerasce: how should softmax, log-softmax, sigmoid and cross-entropy be wired, and what does
-each choice do to training? Reproducible experiments that answer it with evidence."""
+each choice do to training? Reproducible experiments that answer it with evidence.
+
+The Python API lives in `kerasce.api` (`load_grid`, `run_grid` and `write_report` are also
+reachable as `kerasce.<name>`; `kerasce.compare` is the command's module, so comparing is
+`kerasce.api.compare`). It is imported on first use, so `import kerasce.config` stays free of
+TensorFlow.
+"""
 
 import os
 
 # The loss-path facts this package measures are TensorFlow-backend facts.
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-# TensorFlow's C++ start-up notices drown the output users came for.
+# TensorFlow's C++ start-up notices drown the output users came for (unless the user chose a level).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __version__ = "0.1.0"
+_API = ("load_grid", "run_grid", "write_report", "Grid")
+
+
+def __getattr__(name):
+    if name in _API:
+        from kerasce import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'kerasce' has no attribute {name!r}")

@@ -1,259 +1,18 @@
-"""python -m kerasce.compare: runs read back from MLflow into pandas tables and figures.
-
-Runs are grouped by every grid key except the seed (or by --group-by); each metric gets its
-mean, standard deviation, number of seeds and a 95% confidence interval (Student's t), beside
-the share of runs with NaN events and the loss path the runs took.
-"""
+"""python -m kerasce.compare: runs read back from MLflow into pandas tables and figures."""
 
 import argparse
-import base64
-import io
-import math
 import sys
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-from scipy import stats
-
 from kerasce.errors import KerasceError
 
-DEFAULT_METRICS = (
-    "test_loss",
-    "test_accuracy",
-    "test_average_precision",
-    "test_average_precision_macro",
-    "test_ece",
-    "test_brier",
-    "nan_event_count",
-)
-NOT_GROUPING = {"seed", "name"}  # params that never define a group
-DERIVED_PARAMS = ("formulation.", "dataset.")  # params that follow from the config, not choices
-RECALL_GRID = np.linspace(0, 1, 101)
-
-
-class CompareError(KerasceError):
-    """Nothing sensible to compare: no runs, an unknown metric, datasets mixed in one group."""
-
-
-def finished_cells(runs: pd.DataFrame) -> pd.DataFrame:
-    """The grid-cell runs that finished (parents, comparisons and failed runs left out)."""
-    if runs.empty or "tags.kerasce.kind" not in runs:
-        return runs.iloc[0:0]
-    return runs[(runs["tags.kerasce.kind"] == "cell") & (runs["status"] == "FINISHED")]
-
-
-def default_group_keys(runs: pd.DataFrame) -> list[str]:
-    """Config params that vary between the runs, except the seed: the grid keys."""
-    keys = []
-    for column in sorted(c for c in runs.columns if c.startswith("params.")):
-        key = column.removeprefix("params.")
-        if key in NOT_GROUPING or key.startswith(DERIVED_PARAMS):
-            continue
-        if runs[column].nunique(dropna=False) > 1:
-            keys.append(key)
-    return keys
-
-
-def check_comparable(runs: pd.DataFrame, group_keys: list[str], metrics: list[str]) -> list[str]:
-    """Raise CompareError for what cannot be compared; returns the metrics present."""
-    if runs.empty:
-        raise CompareError("no finished kerasce runs to compare (run `python -m kerasce.experiment` first)")
-    datasets = sorted(runs.get("params.data.dataset", pd.Series(dtype=str)).dropna().unique())
-    if len(datasets) > 1 and "data.dataset" not in group_keys:
-        raise CompareError(
-            f"runs from different datasets ({', '.join(datasets)}) would be mixed in one group; "
-            "add data.dataset to --group-by or select one with "
-            "--filter \"params.`data.dataset` = 'NAME'\""
-        )
-    missing = [key for key in group_keys if f"params.{key}" not in runs]
-    if missing:
-        raise CompareError(
-            f"--group-by {missing[0]!r} is not a param of these runs; params: "
-            + ", ".join(sorted(c.removeprefix("params.") for c in runs if c.startswith("params.")))
-        )
-    present = [m for m in metrics if f"metrics.{m}" in runs and runs[f"metrics.{m}"].notna().any()]
-    if not present:
-        available = sorted(c.removeprefix("metrics.") for c in runs if c.startswith("metrics."))
-        raise CompareError(
-            f"no run has metric {', '.join(metrics)}; metrics available: {', '.join(available)}"
-        )
-    return present
-
-
-def grouped_runs(runs: pd.DataFrame, group_keys: list[str]):
-    """(values tuple, runs) per group of the given params; one group of all runs when there are none.
-    Tables and figures group the same way, missing values included."""
-    if not group_keys:
-        yield (), runs
-        return
-    for values, group in runs.groupby([f"params.{k}" for k in group_keys], sort=True, dropna=False):
-        yield (values if isinstance(values, tuple) else (values,)), group
-
-
-def aggregate(runs: pd.DataFrame, group_keys: list[str], metrics: list[str]) -> pd.DataFrame:
-    """One row per group: n_runs, nan_rate, loss_path, and mean/std/n/ci_low/ci_high per metric."""
-    rows = []
-    for values, group in grouped_runs(runs, group_keys):
-        paths = sorted(group["tags.kerasce.loss_path"].dropna().unique())
-        row = dict(zip(group_keys, values, strict=True))
-        row.update(
-            n_runs=len(group),
-            nan_rate=float((group["metrics.nan_event_count"].fillna(0) > 0).mean()),
-            loss_path="/".join(paths),
-            paths_differ=len(paths) > 1,
-        )
-        for metric in metrics:
-            row.update(summarize(group.get(f"metrics.{metric}", pd.Series(dtype=float)), metric))
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def summarize(values: pd.Series, name: str) -> dict:
-    """Mean, std, count and 95% t-interval of the non-missing values."""
-    values = values.dropna().astype(float)
-    n = len(values)
-    mean = values.mean() if n else math.nan
-    std = values.std(ddof=1) if n > 1 else math.nan
-    half = stats.t.ppf(0.975, n - 1) * std / math.sqrt(n) if n > 1 else math.nan
-    return {
-        f"{name}_mean": mean,
-        f"{name}_std": std,
-        f"{name}_n": n,
-        f"{name}_ci_low": mean - half,
-        f"{name}_ci_high": mean + half,
-    }
-
-
-def display_table(table: pd.DataFrame, group_keys: list[str], metrics: list[str]) -> pd.DataFrame:
-    """The aggregate as people read it: `mean ± half-width (n)` per metric."""
-    shown = table[group_keys + ["n_runs", "nan_rate", "loss_path"]].copy()
-    for metric in metrics:
-        mean, low, n = table[f"{metric}_mean"], table[f"{metric}_ci_low"], table[f"{metric}_n"]
-        shown[metric] = [format_estimate(m, m - lo, k) for m, lo, k in zip(mean, low, n, strict=True)]
-    return shown
-
-
-def format_estimate(mean: float, half: float, n: int) -> str:
-    if not n:
-        return "-"
-    if math.isnan(half):
-        return f"{mean:.4g} (n={n})"
-    return f"{mean:.4g} ± {half:.2g} (n={n})"
-
-
-def group_label(row, group_keys) -> str:
-    return " / ".join(str(row[k]) for k in group_keys) or "all runs"
-
-
-def interpolated_precision(curve: pd.DataFrame) -> np.ndarray:
-    """Precision on RECALL_GRID (the best precision at recall >= r), averaged over the classes."""
-    per_class = []
-    for _, rows in curve.groupby("class"):
-        order = np.argsort(rows["recall"].to_numpy())
-        recall, precision = rows["recall"].to_numpy()[order], rows["precision"].to_numpy()[order]
-        best_from_here = np.maximum.accumulate(precision[::-1])[::-1]
-        index = np.searchsorted(recall, RECALL_GRID, side="left")
-        per_class.append(
-            np.where(index < len(recall), best_from_here[np.minimum(index, len(recall) - 1)], 0.0)
-        )
-    return np.mean(per_class, axis=0) if per_class else np.full(len(RECALL_GRID), np.nan)
-
-
-def pooled_reliability(tables: list[pd.DataFrame]) -> pd.DataFrame:
-    """Reliability bins pooled over runs: counts added, accuracy and confidence count-weighted."""
-    stacked = pd.concat(tables)
-    stacked = stacked[stacked["count"] > 0].assign(
-        correct=lambda t: t["accuracy"] * t["count"], confident=lambda t: t["mean_confidence"] * t["count"]
-    )
-    pooled = stacked.groupby("bin")[["count", "correct", "confident"]].sum()
-    return pd.DataFrame(
-        {
-            "count": pooled["count"],
-            "accuracy": pooled["correct"] / pooled["count"],
-            "mean_confidence": pooled["confident"] / pooled["count"],
-        }
-    ).reset_index()
-
-
-def curves_by_group(reader, runs: pd.DataFrame, group_keys: list[str], loss_metric: str = "val_loss") -> dict:
-    """Per group label: mean PR curve, pooled reliability, and loss per epoch (mean, std) over seeds."""
-    curves = {}
-    for values, group in grouped_runs(runs, group_keys):
-        label = " / ".join(map(str, values)) or "all runs"
-        pr, reliability, histories = [], [], []
-        for run_id in group["run_id"]:
-            pr.append(interpolated_precision(reader.table(run_id, "pr_curve.csv")))
-            histories.append(reader.table(run_id, "history.csv")[["epoch", loss_metric]])
-            try:
-                reliability.append(reader.table(run_id, "reliability.csv"))
-            except Exception:  # a run whose predictions were not finite has no reliability table
-                pass
-        history = (
-            pd.concat(histories).groupby("epoch")[loss_metric].agg(["mean", "std", "count"]).reset_index()
-        )
-        curves[label] = {
-            # runs whose predictions were not finite have no PR curve
-            "precision": np.nanmean(pr, axis=0) if np.isfinite(pr).any() else None,
-            "reliability": pooled_reliability(reliability) if reliability else None,
-            "loss": history,
-        }
-    return curves
-
-
-def comparison_figures(curves: dict, title: str) -> dict:
-    """{file name: Figure} for the overlaid PR, reliability and loss-curve figures."""
-    from kerasce.figures import loss_band_figure, overlaid_pr_figure, overlaid_reliability_figure
-
-    return {
-        "pr_curves.png": overlaid_pr_figure(
-            RECALL_GRID,
-            {k: v["precision"] for k, v in curves.items() if v["precision"] is not None},
-            f"Precision-recall, test split: {title}",
-        ),
-        "reliability.png": overlaid_reliability_figure(
-            {k: v["reliability"] for k, v in curves.items()}, f"Reliability, test split: {title}"
-        ),
-        "loss_curves.png": loss_band_figure(
-            {k: v["loss"] for k, v in curves.items()}, "val_loss", f"Validation loss per epoch: {title}"
-        ),
-    }
-
-
-def figures_per_dataset(reader, runs: pd.DataFrame, group_keys: list[str]) -> dict:
-    """{file name: PNG bytes}: one set of overlaid figures per dataset, so axes never mix datasets."""
-    keys = [k for k in group_keys if k != "data.dataset"]
-    images = {}
-    for dataset, subset in runs.groupby("params.data.dataset"):
-        curves = curves_by_group(reader, subset, keys)
-        for name, figure in comparison_figures(curves, str(dataset)).items():
-            images[f"{dataset}_{name}"] = figure_png(figure)
-    return images
-
-
-def figure_png(figure) -> bytes:
-    import matplotlib.pyplot as plt
-
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
-    plt.close(figure)
-    return buffer.getvalue()
-
-
-def html_page(title: str, shown: pd.DataFrame, notes: list[str], images: dict) -> str:
-    """One self-contained page: the table and the figures embedded as data URIs."""
-    figures = "".join(
-        f'<figure><img alt="{name}" src="data:image/png;base64,{base64.b64encode(png).decode()}"></figure>'
-        for name, png in images.items()
-    )
-    notes_html = "".join(f"<li>{note}</li>" for note in notes)
-    return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title><style>"
-        "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;font-size:90%}"
-        "td,th{border:1px solid #ccc;padding:4px 8px}img{max-width:100%}</style></head><body>"
-        f"<h1>{title}</h1><ul>{notes_html}</ul>{shown.to_html(index=False)}<h2>Figures</h2>{figures}"
-        "</body></html>"
-    )
+EPILOG = """\
+examples:
+  python -m kerasce.compare --experiment default
+  python -m kerasce.compare --experiment default --group-by formulation,precision \\
+      --filter "params.`data.dataset` = 'digits'" --format html --output comparison/
+The findings report has its own command: python -m kerasce.report
+"""
 
 
 def parse_arguments(argv=None) -> argparse.Namespace:
@@ -262,124 +21,71 @@ def parse_arguments(argv=None) -> argparse.Namespace:
         description="Compare kerasce runs: group them (by default by every grid key except the seed), "
         "aggregate each metric over seeds (mean, std, n, 95%% CI), show NaN rates and loss paths, "
         "overlay PR curves, reliability diagrams and loss curves, and log the comparison to MLflow.",
-        epilog="examples:\n  python -m kerasce.compare --experiment default\n"
-        "  python -m kerasce.compare --experiment default --group-by formulation,precision "
-        "--filter \"params.`data.dataset` = 'digits'\" --format html --output comparison/\n"
-        "  python -m kerasce.compare --report        # docs/FINDINGS.md from the claim experiments",
+        epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
+    add = parser.add_argument
+    add(
         "--experiment",
         action="append",
         metavar="NAME",
         help="MLflow experiment to read (repeatable; default: 'default')",
     )
-    parser.add_argument(
+    add(
         "--tracking-uri",
         metavar="URI",
         help="MLflow store or server (default: $MLFLOW_TRACKING_URI, else sqlite:///mlruns/mlflow.db)",
     )
-    parser.add_argument(
-        "--group-by", metavar="KEYS", help="comma-separated params, e.g. formulation,precision"
-    )
-    parser.add_argument("--metric", action="append", metavar="NAME", help="metric to aggregate (repeatable)")
-    parser.add_argument(
+    add("--group-by", metavar="KEYS", help="comma-separated params, e.g. formulation,precision")
+    add("--metric", action="append", metavar="NAME", help="metric to aggregate (repeatable)")
+    add(
         "--filter",
         default="",
         metavar="EXPR",
         help="MLflow search filter, e.g. \"params.precision = 'float32'\"",
     )
-    parser.add_argument(
+    add(
         "--format",
         choices=("table", "csv", "markdown", "html"),
         default="table",
         help="table prints; csv, markdown and html also write a file to --output",
     )
-    parser.add_argument(
-        "--output", type=Path, metavar="DIR", help="folder for tables and figures (default: comparison/)"
-    )
-    parser.add_argument(
-        "--no-figures", action="store_true", help="skip the figures (they read every run's artifacts)"
-    )
-    parser.add_argument("--no-log", action="store_true", help="do not log the comparison as an MLflow run")
-    parser.add_argument(
-        "--report", action="store_true", help="write docs/FINDINGS.md from the claim experiments"
-    )
+    add("--output", type=Path, metavar="DIR", help="folder for tables and figures (default: comparison/)")
+    add("--no-figures", action="store_true", help="skip the figures (they read every run's artifacts)")
+    add("--no-log", action="store_true", help="do not log the comparison as an MLflow run")
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
     arguments = parse_arguments(argv)
-    try:
-        if arguments.report:
-            from kerasce.report import write_report
+    from kerasce import api
 
-            print(f"wrote {write_report(arguments.tracking_uri)}")
-            return 0
-        return compare(arguments)
+    try:
+        experiments = arguments.experiment or ["default"]
+        comparison = api.compare(
+            experiments,
+            arguments.tracking_uri,
+            arguments.group_by.split(",") if arguments.group_by else None,
+            arguments.metric or api.DEFAULT_METRICS,
+            arguments.filter,
+            figures=not arguments.no_figures,
+        )
     except KerasceError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-
-
-def compare(arguments) -> int:
-    from kerasce.tracking import StoreReader
-
-    reader = StoreReader(arguments.tracking_uri)
-    experiments = arguments.experiment or ["default"]
-    runs = finished_cells(reader.runs(experiments, arguments.filter))
-    group_keys = arguments.group_by.split(",") if arguments.group_by else default_group_keys(runs)
-    metrics = check_comparable(runs, group_keys, arguments.metric or list(DEFAULT_METRICS))
-    table = aggregate(runs, group_keys, metrics)
-    shown = display_table(table, group_keys, metrics)
-    title = f"{', '.join(experiments)}: {len(runs)} runs in {len(table)} groups"
-    notes = [
-        f"warning: {group_label(row, group_keys)} took different loss paths: {row['loss_path']}"
-        for _, row in table[table["paths_differ"]].iterrows()
-    ]
-    print(title)
-    print(shown.to_string(index=False))
-    for note in notes:
+    print(comparison.title)
+    print(comparison.shown.to_string(index=False))
+    for note in comparison.notes:
         print(note, file=sys.stderr)
-    images = {} if arguments.no_figures else figures_per_dataset(reader, runs, group_keys)
-    outputs = {
-        "comparison.csv": table.to_csv(index=False),
-        "comparison.md": shown.to_markdown(index=False),
-        "comparison.html": html_page(title, shown, notes, images),
-    }
     if arguments.format != "table" or arguments.output:
-        write_outputs(arguments.output or Path("comparison"), arguments.format, outputs, images)
+        from kerasce.analyze.outputs import write_outputs
+
+        directory = arguments.output or Path("comparison")
+        written = write_outputs(directory, arguments.format, comparison.texts, comparison.images)
+        print(f"wrote {', '.join(written)} to {directory}/")
     if not arguments.no_log:
-        log_comparison(reader.uri, experiments[0], title, group_keys, outputs, images)
+        api.log_comparison(comparison, experiments[0])
     return 0
-
-
-def write_outputs(directory: Path, chosen: str, outputs: dict, images: dict) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    wanted = {
-        "table": list(outputs),
-        "csv": ["comparison.csv"],
-        "markdown": ["comparison.md"],
-        "html": ["comparison.html"],
-    }[chosen]
-    for name in wanted:
-        (directory / name).write_text(outputs[name])
-    for name, png in images.items():
-        (directory / name).write_bytes(png)
-    print(f"wrote {', '.join(wanted + list(images))} to {directory}/")
-
-
-def log_comparison(uri, experiment, title, group_keys, outputs: dict, images: dict) -> None:
-    from kerasce.tracking import Tracker
-
-    run = Tracker(uri, experiment).start_run(
-        f"comparison: {title}", {"group_by": ",".join(group_keys)}, {"kerasce.kind": "comparison"}
-    )
-    for name, text in outputs.items():
-        run.log_text(text, name)
-    for name, png in images.items():
-        run.log_bytes(png, name)
-    run.finish()
 
 
 if __name__ == "__main__":

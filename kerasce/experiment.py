@@ -6,9 +6,7 @@ import sys
 from pathlib import Path
 
 from kerasce.errors import KerasceError
-from kerasce.formulations import FORMULATIONS
 
-DEFAULT_CONFIG = Path("experiments") / "default.toml"
 EXAMPLES = """\
 examples:
   python -m kerasce.experiment                                  # experiments/default.toml into mlruns/
@@ -33,14 +31,15 @@ def parse_arguments(argv=None) -> argparse.Namespace:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
+    add = parser.add_argument
+    add(
         "--config",
         type=Path,
-        default=DEFAULT_CONFIG,
+        default=Path("experiments") / "default.toml",
         metavar="PATH",
-        help=f"TOML experiment config (default: {DEFAULT_CONFIG})",
+        help="TOML experiment config (default: experiments/default.toml)",
     )
-    parser.add_argument(
+    add(
         "--set",
         dest="overrides",
         action="append",
@@ -49,42 +48,42 @@ def parse_arguments(argv=None) -> argparse.Namespace:
         help="override one config value, TOML syntax: train.epochs=3, "
         "'grid.seed=[0,1]', data.dataset=breast_cancer (repeatable)",
     )
-    parser.add_argument(
+    add(
         "--tracking-uri",
         metavar="URI",
         help="MLflow store or server (default: $MLFLOW_TRACKING_URI, else sqlite:///mlruns/mlflow.db)",
     )
-    parser.add_argument(
+    add(
         "--experiment-name",
         metavar="NAME",
         help="MLflow experiment to log into (default: the config's `name`)",
     )
-    parser.add_argument(
+    add(
         "--dry-run",
         action="store_true",
         help="validate the config and datasets, print the expanded grid, train nothing",
     )
-    parser.add_argument(
-        "--list-formulations", action="store_true", help="print the registered head/loss wirings and exit"
-    )
-    parser.add_argument(
+    add("--list-formulations", action="store_true", help="print the registered head/loss wirings and exit")
+    add(
         "--jobs",
         type=int,
         default=1,
         metavar="N",
         help="run cells in N worker processes writing to the same store (default: 1)",
     )
-    parser.add_argument(
+    add(
         "--rerun",
         action="store_true",
-        help="run every cell again, even those with a FINISHED run (default: skip them, "
-        "so repeating a command resumes an interrupted grid)",
+        help="run every cell again, even those with a FINISHED run "
+        "(default: skip them, so repeating a command resumes an interrupted grid)",
     )
-    parser.add_argument("--quiet", action="store_true", help="no progress bar and no per-run summary lines")
+    add("--quiet", action="store_true", help="no progress bar and no per-run summary lines")
     return parser.parse_args(argv)
 
 
 def list_formulations() -> str:
+    from kerasce.model.formulations import FORMULATIONS
+
     width = max(map(len, FORMULATIONS))
     return "\n".join(f"{f.name:<{width}}  {f.task:<10}  {f.description}" for f in FORMULATIONS.values())
 
@@ -97,8 +96,8 @@ def main(argv=None) -> int:
     if arguments.jobs < 1:
         print(f"error: --jobs: {arguments.jobs} must be 1 or more", file=sys.stderr)
         return 2
-    from kerasce.parallel import raise_interrupt
-    from kerasce.tracking import TrackingUnavailable
+    from kerasce.run.executors import raise_interrupt
+    from kerasce.tracking.store import TrackingUnavailable
 
     received = {}
 
@@ -129,32 +128,24 @@ def main(argv=None) -> int:
 
 
 def run(arguments) -> int:
-    from kerasce.config import expand_grid, load_config
-    from kerasce.runner import grid_table, load_datasets
+    from kerasce import api
 
-    config, grid = load_config(arguments.config, arguments.overrides)
-    if arguments.experiment_name:
-        config["name"] = arguments.experiment_name
-    specs = expand_grid(config, grid)
-    datasets = load_datasets(specs)
+    grid = api.load_grid(arguments.config, arguments.overrides, arguments.experiment_name)
     if arguments.dry_run:
-        print(grid_table(specs, datasets).to_string(index=False))
-        print(f"\n{len(specs)} runs on {len(datasets)} dataset splits; the config is valid (nothing trained)")
+        print(grid.table().to_string(index=False))
+        print(
+            f"\n{len(grid.specs)} runs on {len(grid.datasets)} dataset splits; the config is valid "
+            "(nothing trained)"
+        )
         return 0
-    from kerasce.runner import run_grid
-    from kerasce.tracking import Tracker
-
-    tracker = Tracker(arguments.tracking_uri, config["name"])
-    outcomes = run_grid(
-        specs, datasets, tracker, config, quiet=arguments.quiet, jobs=arguments.jobs, rerun=arguments.rerun
-    )
-    if not outcomes:
+    result = api.run_grid(grid, arguments.tracking_uri, arguments.jobs, arguments.rerun, arguments.quiet)
+    if not result.outcomes:
         return 0  # every cell has a FINISHED run already; the plan line said so
-    failed = [o for o in outcomes if o.status == "FAILED"]
+    failed = len(result.failed)
     if not arguments.quiet or failed:
         print(
-            f"{len(outcomes) - len(failed)} of {len(outcomes)} runs finished, {len(failed)} failed; "
-            f"experiment {config['name']!r} in {tracker.uri}",
+            f"{len(result.outcomes) - failed} of {len(result.outcomes)} runs finished, {failed} failed; "
+            f"experiment {grid.name!r} in {result.tracking_uri}",
             file=sys.stderr if failed else sys.stdout,
         )
     return 1 if failed else 0

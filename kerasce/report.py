@@ -1,270 +1,41 @@
-"""docs/FINDINGS.md: each seed-article claim, the experiment that tests it, its results with
-confidence intervals, key figures, and a verdict computed from those results.
+"""python -m kerasce.report: docs/FINDINGS.md from the claim experiments' runs (`make report`)."""
 
-Claims are data; a verdict function reads the aggregated table and says supported, not
-supported, or depends on (and on what), with the numbers that decided it.
-"""
-
-import math
-from collections.abc import Callable
-from dataclasses import dataclass
+import argparse
+import sys
 from pathlib import Path
 
-import pandas as pd
-
-from kerasce.compare import (
-    aggregate,
-    check_comparable,
-    display_table,
-    figures_per_dataset,
-    finished_cells,
-)
 from kerasce.errors import KerasceError
 
-PROBABILITY_HEADS = ("sigmoid_bce", "softmax_ce", "clipped_softmax_ce", "clipped_sigmoid_bce")
 
-
-@dataclass(frozen=True)
-class Claim:
-    key: str
-    statement: str
-    experiment: str  # MLflow experiment name (the config's `name`)
-    config: str
-    group_by: tuple
-    metrics: tuple
-    figures: tuple  # which comparison figures to show
-    verdict: Callable[[pd.DataFrame], tuple[str, str]]
-
-
-def overlap(a: pd.Series, b: pd.Series, metric: str) -> bool:
-    """Do the 95% intervals of two aggregated rows overlap? (A single run counts as a point.)"""
-    low_a, high_a = _interval(a, metric)
-    low_b, high_b = _interval(b, metric)
-    return low_a <= high_b and low_b <= high_a
-
-
-def _interval(row, metric):
-    low, high = row[f"{metric}_ci_low"], row[f"{metric}_ci_high"]
-    mean = row[f"{metric}_mean"]
-    return (mean, mean) if math.isnan(low) else (low, high)
-
-
-def _rows(table, **where) -> pd.DataFrame:
-    selected = table
-    for key, value in where.items():
-        selected = selected[selected[key].astype(str) == str(value)]
-    return selected
-
-
-TWINS = {"sigmoid_bce": "logit_bce", "softmax_ce": "logits_ce"}  # probability head -> its logit twin
-
-
-def binary_heads_verdict(table: pd.DataFrame) -> tuple[str, str]:
-    metric, reasons, verdicts, float32_identical = "test_loss", [], [], []
-    for (precision, scale), group in table.groupby(["precision", "model.logit_scale"]):
-        rows = {row["formulation"]: row for _, row in group.iterrows()}
-        for head, twin in TWINS.items():
-            a, b = rows[head], rows[twin]
-            identical = a[f"{metric}_mean"] == b[f"{metric}_mean"]
-            same = identical or overlap(a, b, metric)
-            verdicts.append(same)
-            if precision == "float32":
-                float32_identical.append(identical)
-            how = "identical" if identical else ("intervals overlap" if same else "differ")
-            reasons.append(
-                f"{precision}, logit scale {scale}: {head} ({a['loss_path']}) {a[f'{metric}_mean']:.4f} "
-                f"vs {twin} {b[f'{metric}_mean']:.4f}, {how}"
-            )
-    if not all(verdicts):
-        return "depends on precision and logit scale", "; ".join(reasons)
-    float32_note = (
-        "in float32, where Keras recovers the logits, the losses are identical to the last digit"
-        if all(float32_identical)
-        else "in float32 the intervals overlap"
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m kerasce.report",
+        description="Write the findings report: each seed-article claim, the experiment that tests it, "
+        "its table with confidence intervals, key figures, and a verdict computed from the numbers. "
+        "`make report` runs the claim experiments first.",
     )
-    return (
-        "supported, as far as 3 seeds can tell",
-        f"each probability head matches its from-logits twin: {float32_note}; under mixed_float16, where it "
-        "clips, no difference is detectable with these seeds. " + "; ".join(reasons),
+    parser.add_argument(
+        "--tracking-uri",
+        metavar="URI",
+        help="MLflow store or server (default: $MLFLOW_TRACKING_URI, else sqlite:///mlruns/mlflow.db)",
     )
-
-
-def imbalance_verdict(table: pd.DataFrame) -> tuple[str, str]:
-    metric, reasons, differs = "test_average_precision", [], []
-    for precision, group in table.groupby("precision"):
-        reference = _rows(group, formulation="log_softmax_nll").iloc[0]
-        for _, row in group.iterrows():
-            if row["formulation"] == "log_softmax_nll":
-                continue
-            same = overlap(row, reference, metric)
-            reasons.append(
-                f"{precision}: {row['formulation']} AP {row[metric + '_mean']:.4f} vs log_softmax_nll "
-                f"{reference[metric + '_mean']:.4f} ({'overlap' if same else 'differ'})"
-            )
-            if not same:
-                differs.append(f"{row['formulation']} under {precision}")
-    if not differs:
-        return (
-            "not supported",
-            "at this imbalance every wiring reaches the same rare-class AP within "
-            "its 95% interval: " + "; ".join(reasons),
-        )
-    return "depends on the wiring and precision", f"AP differs for {', '.join(differs)}: " + "; ".join(
-        reasons
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=Path("docs") / "FINDINGS.md",
+        metavar="PATH",
+        help="the report to write; its figures go to findings/ beside it (default: docs/FINDINGS.md)",
     )
+    arguments = parser.parse_args(argv)
+    from kerasce import api
+
+    try:
+        print(f"wrote {api.write_report(arguments.tracking_uri, arguments.output)}")
+    except KerasceError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
 
 
-def naive_overflow_verdict(table: pd.DataFrame) -> tuple[str, str]:
-    naive = table[table["formulation"] == "naive_softmax_ce"]
-    stable = table[table["formulation"] != "naive_softmax_ce"]
-    failing = naive[naive["nan_rate"] > 0]
-    settings = "; ".join(
-        f"logit scale {r['model.logit_scale']}, learning rate {r['train.learning_rate']}: "
-        f"NaN in {r['nan_rate']:.0%} of runs"
-        for _, r in failing.iterrows()
-    )
-    if len(failing) and not (stable["nan_rate"] > 0).any():
-        return "supported", (
-            f"the textbook softmax hit NaN/Inf in {len(failing)} of {len(naive)} settings "
-            f"({settings}); the stable wirings never did ({len(stable)} settings)"
-        )
-    if not len(failing):
-        return "not supported", "no NaN/Inf event in any setting of this grid"
-    return (
-        "not supported",
-        f"stable wirings also hit NaN: {stable[stable['nan_rate'] > 0][['formulation']].values}",
-    )
-
-
-def mixed_head_verdict(table: pd.DataFrame) -> tuple[str, str]:
-    softmax = table[table["formulation"] == "softmax_ce"]
-    paths = {(r["precision"], str(r["model.float32_head"])): r["loss_path"] for _, r in softmax.iterrows()}
-    found = "; ".join(f"{p}, float32 head {h}: {path}" for (p, h), path in sorted(paths.items()))
-    lost = all(
-        paths.get((p, "False")) == "clipped_probabilities" for p in ("mixed_float16", "mixed_bfloat16")
-    )
-    restored = all(paths.get((p, "True")) == "recovered_logits" for p in ("mixed_float16", "mixed_bfloat16"))
-    if lost and restored and paths.get(("float32", "False")) == "recovered_logits":
-        return "supported", f"Loss paths measured for softmax_ce: {found}"
-    return "not supported", f"Loss paths measured for softmax_ce: {found}"
-
-
-CLAIMS = (
-    Claim(
-        "binary_heads",
-        "On binary data a single sigmoid unit and two softmax nodes are the same model, and the combined "
-        "(from-logits) cross-entropy is the safe way to train either.",
-        "binary-heads",
-        "experiments/binary_heads.toml",
-        ("formulation", "precision", "model.logit_scale"),
-        ("test_loss", "test_average_precision", "test_ece"),
-        ("loss_curves.png",),
-        binary_heads_verdict,
-    ),
-    Claim(
-        "imbalance_pr",
-        "Log-softmax with NLL gives better precision-recall than softmax with cross-entropy under class "
-        "imbalance, because the probability path loses the rare class in the clipped tail.",
-        "imbalance-pr",
-        "experiments/imbalance_pr.toml",
-        ("formulation", "precision"),
-        ("test_average_precision", "test_best_f1", "test_ece", "clip_saturation_rate"),
-        ("pr_curves.png",),
-        imbalance_verdict,
-    ),
-    Claim(
-        "naive_overflow",
-        "The textbook softmax exp(z)/sum(exp(z)) with -log(p) overflows to NaN/Inf at large logits or "
-        "learning rates; max-subtracted softmax and log-softmax do not.",
-        "naive-overflow",
-        "experiments/naive_overflow.toml",
-        ("formulation", "model.logit_scale", "train.learning_rate"),
-        ("test_loss", "nan_event_count"),
-        ("loss_curves.png",),
-        naive_overflow_verdict,
-    ),
-    Claim(
-        "mixed_precision_head",
-        "Under mixed precision a softmax head silently loses Keras' logit recovery and falls onto clipped "
-        "probabilities; keeping the head in float32 restores it.",
-        "mixed-precision-head",
-        "experiments/mixed_precision_head.toml",
-        ("formulation", "precision", "model.float32_head"),
-        ("test_loss", "clip_saturation_rate", "test_ece"),
-        ("reliability.png",),
-        mixed_head_verdict,
-    ),
-)
-
-REPORT_COMMAND = "make report   # runs the four claim experiments, then python -m kerasce.compare --report"
-VERSION_TAGS = ("python", "tensorflow", "keras", "mlflow", "numpy", "scikit-learn")
-
-
-def claim_section(claim: Claim, reader, figure_dir: Path) -> tuple[str, dict]:
-    """The Markdown section of one claim and the provenance tags of its runs."""
-    runs = finished_cells(reader.runs([claim.experiment]))
-    if runs.empty:
-        raise KerasceError(
-            f"claim {claim.key!r}: experiment {claim.experiment!r} has no finished runs; "
-            f"run: python -m kerasce.experiment --config {claim.config}"
-        )
-    group_by = list(claim.group_by)
-    metrics = check_comparable(runs, group_by, list(claim.metrics))
-    table = aggregate(runs, group_by, metrics)
-    verdict, reason = claim.verdict(table)
-    figure_links = []
-    for name, png in figures_per_dataset(reader, runs, group_by).items():
-        if name.endswith(claim.figures):
-            (figure_dir / f"{claim.key}_{name}").write_bytes(png)
-            figure_links.append(f"![{claim.key} {name}](findings/{claim.key}_{name})")
-    lines = [
-        f"## {claim.statement}",
-        "",
-        f"**Verdict: {verdict}.** {reason[0].upper() + reason[1:]}.",
-        "",
-        f"Experiment `{claim.experiment}`: `python -m kerasce.experiment --config {claim.config}` "
-        f"({len(runs)} finished runs). Each cell: mean ± 95% confidence half-width over seeds (n).",
-        "",
-        display_table(table, group_by, metrics).to_markdown(index=False),
-        "",
-        *figure_links,
-        "",
-    ]
-    first = runs.iloc[0]
-    provenance = {name: first.get(f"tags.kerasce.version.{name}", "?") for name in VERSION_TAGS}
-    provenance["git commit"] = first.get("tags.kerasce.git_commit", "?")
-    return "\n".join(lines), provenance
-
-
-def write_report(tracking_uri: str | None, output: Path = Path("docs") / "FINDINGS.md") -> Path:
-    """Write the findings report from the claim experiments' runs in the store."""
-    from kerasce.tracking import StoreReader
-
-    reader = StoreReader(tracking_uri)
-    known = set(reader.experiment_names())
-    missing = [c for c in CLAIMS if c.experiment not in known]
-    if missing:
-        raise KerasceError(
-            "the report needs these experiments first: "
-            + "; ".join(f"python -m kerasce.experiment --config {c.config}" for c in missing)
-        )
-    figure_dir = output.parent / "findings"
-    figure_dir.mkdir(parents=True, exist_ok=True)
-    sections, provenance = [], {}
-    for claim in CLAIMS:
-        section, provenance = claim_section(claim, reader, figure_dir)
-        sections.append(section)
-    versions = ", ".join(f"{name} {value}" for name, value in provenance.items())
-    header = [
-        "# Findings",
-        "",
-        "Each claim from the seed articles, the experiment that tests it, what the runs measured, and a "
-        "verdict computed from those measurements (`kerasce/report.py`). Produced by:",
-        "",
-        f"    {REPORT_COMMAND}",
-        "",
-        f"Software: {versions}. CPU only.",
-        "",
-    ]
-    output.write_text("\n".join(header + sections))
-    return output
+if __name__ == "__main__":
+    sys.exit(main())

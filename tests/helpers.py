@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from kerasce.formulations import get_formulation
-from kerasce.models import build_model, compile_model
+from kerasce.model.formulations import get_formulation
+from kerasce.model.models import build_model, compile_model
 
 
 def logit_model(name: str, n_classes: int, precision: str = "float32"):

@@ -107,3 +107,18 @@ def test_a_cells_identity_covers_its_config_and_its_data():
     assert spec.identity("fingerprint-a") != spec.identity("fingerprint-b")
     other = expand_grid(*parse_config({}, ["train.epochs=3"]))[0]
     assert other.identity("fingerprint-a") != spec.identity("fingerprint-a")
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("data.dataset=mnst", "'mnst' is not valid; did you mean 'mnist'\\? Or choose one of: digits"),
+        ("formulation=softmax_cee", "did you mean 'softmax_ce'"),
+        ("train.optimiser=sgd", "'optimiser' is not valid; did you mean 'optimizer'"),
+        ("precision=float64", "'float64' is not valid; did you mean 'float32'"),
+        ("formulation=xyz", "'xyz' is not valid; choose one of: softmax_ce"),
+    ],
+)
+def test_a_mistyped_name_gets_the_closest_valid_one(override, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_config({}, [override])

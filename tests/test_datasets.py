@@ -4,8 +4,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kerasce.datasets import FASHION_MNIST_FILES, load_dataset
+from kerasce.datasets import FASHION_MNIST_FILES, ORIGIN_ENV, SHA256_ENV, load_dataset
 from kerasce.errors import DatasetError
+
+
+@pytest.fixture(autouse=True)
+def no_download(tmp_path, monkeypatch):
+    """A missing MNIST file is looked for in an empty local folder, never on the network."""
+    monkeypatch.setenv(ORIGIN_ENV, (tmp_path / "no-mirror").as_uri())
+    monkeypatch.delenv(SHA256_ENV, raising=False)
 
 
 def proportions(y, n_classes):
@@ -19,6 +26,7 @@ def test_digits_shapes_sizes_and_class_names():
     assert data.sizes()["n_test"] == pytest.approx(0.2 * 1797, abs=1)
     assert data.class_names == tuple(str(c) for c in range(10))
     assert data.x_train.dtype == np.float32 and data.y_train.dtype == np.int64
+    assert data.origin == "scikit-learn load_digits (embedded)"
 
 
 def test_same_seed_same_split_other_seed_other_split():
@@ -125,6 +133,15 @@ def test_csv_errors_are_clear(csv_file, tmp_path, breakage, message):
         load_dataset({"dataset": "csv", "path": path, "label_column": "label"}, seed=0)
 
 
+def test_every_dataset_says_where_its_data_came_from(csv_file):
+    assert (
+        load_dataset({"dataset": "breast_cancer"}, 0).origin == "scikit-learn load_breast_cancer (embedded)"
+    )
+    assert load_dataset({"dataset": "synthetic"}, 0).origin == "scikit-learn make_classification (seeded)"
+    path = csv_file(good_frame())
+    assert load_dataset({"dataset": "csv", "path": path, "label_column": "label"}, 0).origin == path
+
+
 def tiny_images(n, seed):
     rng = np.random.default_rng(seed)
     return rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8), np.arange(n, dtype=np.uint8) % 10
@@ -141,6 +158,7 @@ def test_mnist_reads_the_keras_cache_offline(tmp_path, monkeypatch):
     )
     data = load_dataset({"dataset": "mnist"}, seed=0)
     assert (data.n_features, data.n_classes, sum(data.sizes().values())) == (784, 10, 100)
+    assert data.origin == f"{tmp_path / 'datasets' / 'mnist.npz'} (cached)"
 
 
 def write_idx(path, array, header_bytes):
@@ -160,3 +178,4 @@ def test_fashion_mnist_reads_the_keras_cache_offline(tmp_path, monkeypatch):
     data = load_dataset({"dataset": "fashion_mnist"}, seed=0)
     assert data.class_names[9] == "Ankle boot" and sum(data.sizes().values()) == 100
     assert data.x_train.shape[1] == 784
+    assert data.origin.startswith(f"{directory}/{{train-labels") and data.origin.endswith("(cached)")

@@ -6,8 +6,8 @@ import pytest
 from helpers import logit_model, per_sample_loss
 from scipy.special import expit, softmax
 
-from kerasce.losses import NaiveCrossentropy, NegativeLogLikelihood, make_loss
-from kerasce.numerics import CLIP_CEILING, EPSILON, reference_crossentropy
+from kerasce.model.losses import NaiveCrossentropy, NegativeLogLikelihood, make_loss
+from kerasce.model.numerics import CLIP_CEILING, EPSILON, reference_crossentropy
 
 EXACT = ["softmax_ce", "logits_ce", "log_softmax_nll", "sigmoid_bce", "logit_bce"]
 rng = np.random.default_rng(0)
@@ -33,6 +33,7 @@ def clipped_reference(logits, labels):
     return -np.log(np.clip(p_true.astype(np.float32), low, high))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", EXACT + ["clipped_softmax_ce", "clipped_sigmoid_bce", "naive_softmax_ce"])
 def test_moderate_logits_match_the_float64_reference(name):
     logits, labels, n_classes = logits_and_labels(name, scale=3.0)
@@ -40,6 +41,7 @@ def test_moderate_logits_match_the_float64_reference(name):
     np.testing.assert_allclose(losses, reference_crossentropy(logits, labels), rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", EXACT)
 def test_stable_formulations_stay_exact_on_extreme_logits(name):
     logits, labels, n_classes = logits_and_labels(name, scale=300.0)
@@ -48,6 +50,7 @@ def test_stable_formulations_stay_exact_on_extreme_logits(name):
     assert losses.max() > 100  # the test reaches the region where clipping would show
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["clipped_softmax_ce", "clipped_sigmoid_bce"])
 def test_clipped_formulations_saturate_at_minus_log_epsilon(name):
     logits, labels, n_classes = logits_and_labels(name, scale=300.0)
@@ -68,6 +71,7 @@ def textbook_float32(z):
     return np.where(np.abs(p) < np.finfo(np.float32).tiny, np.float32(0), p)
 
 
+@pytest.mark.slow
 def test_naive_softmax_overflows_exactly_where_float32_exp_does():
     logits = np.stack([BIG, np.zeros_like(BIG), np.zeros_like(BIG)], axis=1)
     model = logit_model("naive_softmax_ce", 3)
@@ -77,6 +81,7 @@ def test_naive_softmax_overflows_exactly_where_float32_exp_does():
     assert 0 < overflowed.sum() < len(BIG)  # the sweep straddles ln(float32 max) = 88.72
 
 
+@pytest.mark.slow
 def test_naive_loss_is_inf_where_the_true_class_probability_underflows():
     logits = np.stack([BIG, np.zeros_like(BIG), np.zeros_like(BIG)], axis=1)
     labels = np.ones(len(BIG), dtype=int)
@@ -105,7 +110,7 @@ def test_pure_nll_matches_hand_computed_values():
 
 
 def test_make_loss_follows_the_formulation():
-    from kerasce.formulations import get_formulation
+    from kerasce.model.formulations import get_formulation
 
     assert make_loss(get_formulation("logits_ce")).get_config()["from_logits"] is True
     assert make_loss(get_formulation("softmax_ce")).get_config()["from_logits"] is False

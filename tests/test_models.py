@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from kerasce.errors import ConfigError
-from kerasce.formulations import get_formulation
-from kerasce.models import build_model, compile_model
+from kerasce.model.formulations import get_formulation
+from kerasce.model.models import build_model, compile_model
 
 STABLE = ["softmax_ce", "logits_ce", "log_softmax_nll", "sigmoid_bce", "logit_bce"]
 
@@ -68,6 +68,7 @@ def test_bad_precision_and_optimizer_name_the_choices():
         compile_model(build_model(formulation, 4, 3), formulation, optimizer="adagrad")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", STABLE)
 def test_stable_formulation_overfits_a_tiny_batch(name):
     formulation, n_classes, x, y = tiny_problem(name)
@@ -79,6 +80,7 @@ def test_stable_formulation_overfits_a_tiny_batch(name):
     assert history["loss"][-1] < 0.05 < history["loss"][0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", STABLE)
 def test_untrained_stable_heads_start_near_ln_c_and_a_saturated_head_does_not(name):
     formulation, n_classes, x, y = tiny_problem(name, n_samples=300, n_features=64)

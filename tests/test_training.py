@@ -5,9 +5,12 @@ import math
 import numpy as np
 import pytest
 
-from kerasce.config import parse_config
+from kerasce.config import RunConfig, parse_config
 from kerasce.datasets import load_dataset
-from kerasce.training import EVENT_COLUMNS, train_run
+from kerasce.training.fit import train_run
+from kerasce.training.instruments import EVENT_COLUMNS
+
+pytestmark = pytest.mark.slow  # every test here trains a model
 
 SMALL_DIGITS = {"dataset": "digits", "max_samples": 400}
 
@@ -25,7 +28,7 @@ def run(
             "train": {"epochs": epochs, "on_nan": on_nan, **train},
         }
     )
-    return train_run(config, load_dataset(config["data"], seed))
+    return train_run(RunConfig.from_dict(config), load_dataset(config["data"], seed))
 
 
 def test_a_stable_run_records_every_epoch_and_no_events():

@@ -1,0 +1,137 @@
+"""The public Python API: everything the commands do, without pretending to be a command line.
+
+    import kerasce.api as kce
+    grid = kce.load_grid("experiments/smoke.toml", overrides=["train.epochs=1"])
+    result = kce.run_grid(grid, tracking_uri="sqlite:///mlruns/mlflow.db")
+    comparison = kce.compare(["smoke"], tracking_uri="sqlite:///mlruns/mlflow.db")
+    comparison.table            # one row per group: mean, std, n, 95% CI per metric
+
+Loading and validating a grid imports no TensorFlow or Keras; they are imported when cells run.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from kerasce.config import RunSpec, expand_grid, load_config, parse_config
+from kerasce.run.inputs import grid_table, load_datasets
+
+DEFAULT_CONFIG = Path("experiments") / "default.toml"
+DEFAULT_METRICS = (
+    "test_loss",
+    "test_accuracy",
+    "test_average_precision",
+    "test_average_precision_macro",
+    "test_ece",
+    "test_brier",
+    "nan_event_count",
+)
+
+
+@dataclass
+class Grid:
+    """A validated grid: the base config, its cells, and the dataset splits they need."""
+
+    config: dict
+    specs: list[RunSpec]
+    datasets: dict
+
+    @property
+    def name(self) -> str:
+        return self.config["name"]
+
+    def table(self) -> pd.DataFrame:
+        return grid_table(self.specs, self.datasets)
+
+
+def load_grid(config=DEFAULT_CONFIG, overrides=(), experiment_name: str | None = None) -> Grid:
+    """Read (a TOML path, or a dict shaped like one), override and validate a config, expand its
+    grid and load its datasets. Raises KerasceError (ConfigError, DatasetError) naming the problem."""
+    base, tables = (
+        parse_config(config, overrides) if isinstance(config, dict) else load_config(config, overrides)
+    )
+    if experiment_name:
+        base["name"] = experiment_name
+    specs = expand_grid(base, tables)
+    return Grid(base, specs, load_datasets(specs))
+
+
+def run_grid(grid: Grid, tracking_uri: str | None = None, jobs: int = 1, rerun: bool = False, quiet=True):
+    """Run the grid's cells that have no FINISHED run yet (all of them with `rerun`) into the
+    store, in `jobs` processes; returns a GridResult (plan, outcomes, parent run id)."""
+    from kerasce.run.executors import executor_for
+    from kerasce.run.grid import run_grid as run_cells
+    from kerasce.tracking.writer import Tracker
+
+    tracker = Tracker(tracking_uri, grid.name)
+    executor = executor_for(jobs, len(grid.specs), grid.datasets)
+    return run_cells(grid.specs, grid.datasets, tracker, grid.config, executor, quiet=quiet, rerun=rerun)
+
+
+@dataclass
+class Comparison:
+    """Runs grouped and aggregated: `table` (numbers), `shown` (mean ± half-width as text),
+    `notes` (warnings), `images` ({file name: PNG bytes}), `texts` ({file name: CSV/MD/HTML})."""
+
+    title: str
+    group_keys: list
+    table: pd.DataFrame
+    shown: pd.DataFrame
+    notes: list = field(default_factory=list)
+    images: dict = field(default_factory=dict)
+    texts: dict = field(default_factory=dict)
+    tracking_uri: str = ""
+
+
+def compare(
+    experiments=("default",),
+    tracking_uri: str | None = None,
+    group_by: list | None = None,
+    metrics=DEFAULT_METRICS,
+    filter_string: str = "",
+    figures: bool = True,
+) -> Comparison:
+    """Group the finished cell runs of `experiments` (by every grid key but the seed unless
+    `group_by`), aggregate each metric over seeds, and overlay their curves."""
+    from kerasce.analyze import comparison as cmp
+    from kerasce.analyze.outputs import comparison_texts
+    from kerasce.tracking.reader import StoreReader
+
+    reader = StoreReader(tracking_uri)
+    experiments = list(experiments)
+    runs = cmp.finished_cells(reader.runs(experiments, filter_string))
+    group_keys = list(group_by) if group_by else cmp.default_group_keys(runs)
+    metrics = cmp.check_comparable(runs, group_keys, list(metrics))
+    table = cmp.aggregate(runs, group_keys, metrics)
+    shown = cmp.display_table(table, group_keys, metrics)
+    title = f"{', '.join(experiments)}: {len(runs)} runs in {len(table)} groups"
+    notes = [
+        f"warning: {cmp.group_label(row, group_keys)} took different loss paths: {row['loss_path']}"
+        for _, row in table[table["paths_differ"]].iterrows()
+    ]
+    images = cmp.figures_per_dataset(reader, runs, group_keys) if figures else {}
+    texts = comparison_texts(title, table, shown, notes, images)
+    return Comparison(title, group_keys, table, shown, notes, images, texts, reader.uri)
+
+
+def log_comparison(comparison: Comparison, experiment: str) -> str:
+    """Log a comparison as its own run (kind `comparison`) beside the runs it compares."""
+    from kerasce.tracking.schema import Kind, RunRecord, RunStart, Tag
+    from kerasce.tracking.writer import Tracker
+
+    start = RunStart(
+        f"comparison: {comparison.title}",
+        {"group_by": ",".join(comparison.group_keys)},
+        {Tag.KIND: Kind.COMPARISON},
+    )
+    run = Tracker(comparison.tracking_uri, experiment).start_run(start)
+    run.complete(RunRecord(texts=comparison.texts, images=comparison.images))
+    return run.run_id
+
+
+def write_report(tracking_uri: str | None = None, output: Path = Path("docs") / "FINDINGS.md") -> Path:
+    """docs/FINDINGS.md (and its figures) from the claim experiments' runs in the store."""
+    from kerasce.analyze.report import write_report as write
+
+    return write(tracking_uri, output)

@@ -1,0 +1,92 @@
+"""python -m kerasce.bench: what the runner costs over bare Keras, and how grids use the cores.
+
+Per workload, interleaved and repeated (median of --repeats after one warm-up):
+  (a) bare model.fit of exactly the model the runner trains, same validation data, no callbacks;
+  (b) the same training through the kerasce runner with full logging into a temporary SQLite store;
+  (c) the same bare fit under mlflow.keras.autolog().
+"""
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from kerasce.bench.measure import WORKLOADS, measure_compare, measure_grid, measure_jobs, measure_workload
+
+
+def parse_arguments(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m kerasce.bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  python -m kerasce.bench                       # (a) (b) (c) on both workloads\n"
+        "  python -m kerasce.bench --workload digits --repeats 3\n"
+        "  python -m kerasce.bench --only-extra --grid experiments/default.toml \\\n"
+        "      --jobs-speedup --compare 1000",
+    )
+    parser.add_argument(
+        "--workload",
+        action="append",
+        choices=sorted(WORKLOADS),
+        help="workload to measure (repeatable; default: all)",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="counted repetitions after the warm-up (default 5)"
+    )
+    parser.add_argument(
+        "--grid",
+        type=Path,
+        metavar="PATH",
+        help="also time this grid through the CLI against its bare fits plus one start-up",
+    )
+    parser.add_argument(
+        "--jobs-speedup", action="store_true", help="also time a 12-cell grid with --jobs 1 and 2"
+    )
+    parser.add_argument("--compare", type=int, metavar="N", help="also time kerasce.compare over N runs")
+    parser.add_argument("--only-extra", action="store_true", help="skip the (a) (b) (c) workloads")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    arguments = parse_arguments(argv)
+    lines = []
+
+    def report(line):  # printed at once, so a later failure does not lose it
+        lines.append(line)
+        print(line, flush=True)
+
+    with tempfile.TemporaryDirectory() as directory:
+        store = Path(directory)
+        if not arguments.only_extra:
+            for name in arguments.workload or list(WORKLOADS):
+                medians = measure_workload(name, arguments.repeats, store)
+                a, b, c = medians["bare"], medians["kerasce"], medians["autolog"]
+                report(
+                    f"{name:<14} bare fit (a) {a:6.2f}s  kerasce runner (b) {b:6.2f}s  autolog (c) "
+                    f"{c:6.2f}s  b/a {b / a:5.3f}  c/a {c / a:5.3f}  (b without figures: "
+                    f"{medians['kerasce-no-figures']:.2f}s, {medians['kerasce-no-figures'] / a:5.3f})"
+                )
+        if arguments.grid:
+            grid = measure_grid(arguments.grid, store)
+            report(
+                f"grid {arguments.grid} ({grid['cells']} cells): wall {grid['wall']:.1f}s; bare fits "
+                f"{grid['bare_sum']:.1f}s + start-up {grid['startup']:.1f}s; ratio {grid['ratio']:.3f}"
+            )
+        if arguments.jobs_speedup:
+            jobs = measure_jobs(store)
+            report(
+                f"12-cell grid: --jobs 1 {jobs['jobs1']:.1f}s, --jobs 2 {jobs['jobs2']:.1f}s, "
+                f"speed-up {jobs['speedup']:.2f}x"
+            )
+        if arguments.compare:
+            compared = measure_compare(store, arguments.compare)
+            report(
+                f"kerasce.compare over {compared['runs']} runs: {compared['in_process']:.2f}s in process, "
+                f"{compared['command']:.2f}s as a command (Python start-up included)"
+            )
+    print("\nsummary:\n" + "\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,192 @@
+"""The benchmark's measurements (its command: python -m kerasce.bench): what the runner costs over
+a bare fit of the same model, what a grid costs over its bare fits, how --jobs uses the cores, and
+how fast kerasce.compare reads many runs."""
+
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from kerasce.config import RunConfig, expand_grid, load_config, parse_config
+
+WORKLOADS = {
+    "digits": {
+        "data": {"dataset": "digits"},
+        "model": {"hidden_units": [64]},
+        "train": {"epochs": 15, "batch_size": 64},
+    },
+    "synthetic-20k": {
+        "data": {"dataset": "synthetic", "n_samples": 20000, "n_features": 64, "n_classes": 10},
+        "model": {"hidden_units": [128]},
+        "train": {"epochs": 10, "batch_size": 64},
+    },
+}
+
+
+def bare_fit(run: RunConfig, dataset) -> float:
+    """Build, compile and fit exactly the model the runner trains, as a user would, timing all three."""
+    from kerasce.training.fit import build_compiled_model, seed_everything
+
+    seed_everything(run.seed, run.train.deterministic)
+    started = time.perf_counter()
+    model = build_compiled_model(run, dataset)
+    model.fit(
+        dataset.x_train,
+        dataset.y_train,
+        batch_size=run.train.batch_size,
+        epochs=run.train.epochs,
+        validation_data=(dataset.x_val, dataset.y_val),
+        verbose=0,
+    )
+    return time.perf_counter() - started
+
+
+def measure_workload(name: str, repeats: int, store: Path) -> dict:
+    from kerasce.run.cell import dataset_for, run_cell
+    from kerasce.run.job import StoreRef
+    from kerasce.tracking.autolog import keras_autolog_run
+    from kerasce.tracking.schema import RunStart
+    from kerasce.tracking.writer import Tracker
+
+    spec = expand_grid(*parse_config({"name": f"bench-{name}", **WORKLOADS[name]}))[0]
+    no_figures = expand_grid(
+        *parse_config({"name": f"bench-{name}", **WORKLOADS[name]}, ["train.figures=false"])
+    )[0]
+    datasets = {}
+    dataset = dataset_for(spec, datasets)
+    uri = f"sqlite:///{store / 'mlflow.db'}"
+    tracker = Tracker(uri, f"bench-{name}")
+    parent = tracker.start_run(RunStart("bench", {}, {}))
+    target = StoreRef(uri, tracker.experiment_name, parent.run_id)
+
+    def runner(cell):
+        started = time.perf_counter()
+        run_cell(cell, target, datasets)
+        return time.perf_counter() - started
+
+    def autolog():
+        with keras_autolog_run(uri, f"bench-{name}-autolog"):
+            return bare_fit(spec.resolved, dataset)
+
+    modes = {
+        "bare": lambda: bare_fit(spec.resolved, dataset),
+        "kerasce": lambda: runner(spec),
+        "autolog": autolog,
+        "kerasce-no-figures": lambda: runner(no_figures),
+    }
+    times = {mode: [] for mode in modes}
+    for repetition in range(repeats + 1):  # the first round warms up and is not counted
+        this_round = {mode: measure() for mode, measure in modes.items()}
+        if repetition:
+            for mode, seconds in this_round.items():
+                times[mode].append(seconds)
+        label = f"  {name} round {repetition}{' (warm-up)' if not repetition else ''}: "
+        print(label + ", ".join(f"{m} {t:.2f}s" for m, t in this_round.items()), flush=True)
+    parent.finish()
+    return {mode: statistics.median(values) for mode, values in times.items()}
+
+
+def cli_seconds(*args) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "kerasce.experiment", "--quiet", *args],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - started
+
+
+def framework_startup_seconds() -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", "import tensorflow, keras, mlflow, kerasce.run.cell"],
+        check=True,
+        stderr=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - started
+
+
+def measure_grid(path: Path, store: Path) -> dict:
+    """The grid through the CLI against the sum of its bare fits plus one framework start-up."""
+    from kerasce.run.inputs import load_datasets
+
+    specs = expand_grid(*load_config(path))
+    datasets = load_datasets(specs)
+    bare = sum(bare_fit(spec.resolved, datasets[spec.dataset_key]) for spec in specs)
+    startup = framework_startup_seconds()
+    wall = cli_seconds("--config", str(path), "--tracking-uri", f"sqlite:///{store / 'grid.db'}")
+    return {
+        "cells": len(specs),
+        "bare_sum": bare,
+        "startup": startup,
+        "wall": wall,
+        "ratio": wall / (bare + startup),
+    }
+
+
+def measure_jobs(store: Path) -> dict:
+    """A 12-cell grid with --jobs 1 and --jobs 2."""
+    args = [
+        "--config",
+        "experiments/smoke.toml",
+        "--set",
+        "grid.seed=[0, 1, 2]",
+        "--set",
+        "data.max_samples=1797",
+        "--set",
+        "model.hidden_units=[64]",
+        "--set",
+        "train.epochs=15",
+        "--set",
+        "grid.formulation=['softmax_ce', 'logits_ce']",
+    ]
+    assert len(expand_grid(*load_config("experiments/smoke.toml", args[3::2]))) == 12
+    one = cli_seconds(*args, "--tracking-uri", f"sqlite:///{store / 'jobs1.db'}", "--jobs", "1")
+    two = cli_seconds(*args, "--tracking-uri", f"sqlite:///{store / 'jobs2.db'}", "--jobs", "2")
+    return {"jobs1": one, "jobs2": two, "speedup": one / two}
+
+
+def measure_compare(store: Path, count: int) -> dict:
+    """`kerasce.compare` (table only) over `count` runs shaped like a real one."""
+    from kerasce import api
+    from kerasce.analyze.comparison import finished_cells
+    from kerasce.tracking.reader import StoreReader
+
+    uri = f"sqlite:///{store / 'compare.db'}"
+    cells = finished_cells(StoreReader(None).runs(["default"]))
+    if cells.empty:
+        raise SystemExit("--compare copies the shape of a real run: run `make experiment` first")
+    real = cells.iloc[0]
+    template = {
+        kind: {
+            c.split(".", 1)[1]: real[c] for c in real.index if c.startswith(f"{kind}.") and real[c] == real[c]
+        }
+        for kind in ("params", "tags", "metrics")
+    }
+    template["tags"] = {k: v for k, v in template["tags"].items() if not k.startswith("mlflow.")}
+    log_synthetic_runs(uri, template, count)
+    started = time.perf_counter()
+    api.compare(["compare-bench"], uri, ["formulation", "precision"], figures=False)
+    in_process = time.perf_counter() - started
+    arguments = ["--experiment", "compare-bench", "--tracking-uri", uri, "--no-figures", "--no-log"]
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "kerasce.compare", *arguments, "--group-by", "formulation,precision"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return {"runs": count, "in_process": in_process, "command": time.perf_counter() - started}
+
+
+def log_synthetic_runs(uri: str, template: dict, count: int) -> None:
+    """`count` finished cell runs shaped like `template` (params, tags, metrics): what compare reads."""
+    from kerasce.tracking.schema import Kind, RunRecord, RunStart, Tag
+    from kerasce.tracking.writer import Tracker
+
+    tracker = Tracker(uri, "compare-bench")
+    for index in range(count):
+        start = RunStart(f"synthetic {index}", template["params"], {**template["tags"], Tag.KIND: Kind.CELL})
+        metrics = {k: v * (1 + 0.01 * (index % 7)) for k, v in template["metrics"].items()}
+        tracker.start_run(start).complete(RunRecord(metrics=metrics))

@@ -1,0 +1,81 @@
+"""The loss path Keras actually takes, measured on a compiled model with a probe, never inferred."""
+
+import math
+
+import keras
+import numpy as np
+from scipy.special import logsumexp
+
+from kerasce.model.numerics import CLIP_CEILING, reference_crossentropy
+
+FUSED_LOGITS = "fused_logits"
+RECOVERED_LOGITS = "recovered_logits"
+CLIPPED_PROBABILITIES = "clipped_probabilities"
+LOG_PROBABILITIES = "log_probabilities"
+NAIVE = "naive"
+LOSS_PATHS = (FUSED_LOGITS, RECOVERED_LOGITS, CLIPPED_PROBABILITIES, LOG_PROBABILITIES, NAIVE)
+
+# The probe: the true class gets logit -100, another class +100. The exact loss is 200 (100 for a
+# single logit); the clipped path can only say 16.118; exp(100) overflows float32 on the naive path.
+PROBE_LOGIT = 100.0
+
+
+class LossPathError(RuntimeError):
+    """The probe gave a loss that matches no known path: a new Keras behaviour to look at."""
+
+
+def _probe(units: int):
+    """Probe logits for one sample of true class 1 (or label 1 for one sigmoid unit)."""
+    if units == 1:
+        return np.array([-PROBE_LOGIT]), np.array([1])
+    logits = np.zeros(units)
+    logits[0], logits[1] = PROBE_LOGIT, -PROBE_LOGIT
+    return logits, np.array([1])
+
+
+def observed_output_kind(outputs: np.ndarray) -> str:
+    """What a head's outputs are, read off the values: probabilities, log-probabilities or logits."""
+    in_unit_interval = np.all((outputs >= 0) & (outputs <= 1))
+    if outputs.shape[-1] == 1:
+        return "probabilities" if in_unit_interval else "logits"
+    if in_unit_interval and np.allclose(outputs.sum(axis=-1), 1.0, atol=1e-2):
+        return "probabilities"
+    if np.all(outputs <= 0) and np.allclose(logsumexp(outputs, axis=-1), 0.0, atol=1e-2):
+        return "log_probabilities"
+    return "logits"
+
+
+def detect_loss_path(model: keras.Model) -> str:
+    """Which path the compiled loss of `model` actually takes, measured on this backend and policy.
+
+    The head (layer `head`) is set for a moment to output the probe logits whatever the input,
+    and the compiled loss is evaluated the way training evaluates it (in the compiled function).
+    The loss value and the head's output then tell the paths apart.
+    """
+    head = model.get_layer("head")
+    probe_logits, labels = _probe(head.units)
+    features = np.zeros((len(labels), *model.input_shape[1:]), dtype="float32")
+    saved_weights = head.get_weights()
+    try:
+        kernel = np.zeros_like(saved_weights[0])
+        head.set_weights([kernel, (probe_logits / head.logit_scale).astype(saved_weights[1].dtype)])
+        outputs = keras.ops.convert_to_numpy(model(features, training=False)).astype(np.float64)
+        loss = float(model.test_on_batch(features, labels, return_dict=True)["loss"])
+    finally:
+        head.set_weights(saved_weights)
+    return classify_loss_path(loss, float(reference_crossentropy([probe_logits], labels)[0]), outputs)
+
+
+def classify_loss_path(loss: float, exact_loss: float, outputs: np.ndarray) -> str:
+    """Name the path from the probe's loss, its exact value, and the head's output on the probe."""
+    if not math.isfinite(loss) or not np.all(np.isfinite(outputs)):
+        return NAIVE
+    kind = observed_output_kind(outputs)
+    if math.isclose(loss, exact_loss, rel_tol=1e-2):
+        return {"logits": FUSED_LOGITS, "probabilities": RECOVERED_LOGITS}.get(kind, LOG_PROBABILITIES)
+    if kind == "probabilities" and math.isclose(loss, CLIP_CEILING, abs_tol=0.05):
+        return CLIPPED_PROBABILITIES
+    raise LossPathError(
+        f"probe loss {loss:.4f} matches neither the exact value {exact_loss:.4f} nor the clip "
+        f"ceiling {CLIP_CEILING:.4f} (head output looked like {kind})"
+    )

@@ -1,0 +1,55 @@
+"""One grid cell, a function of plain data: train it, evaluate it, build its record, write it.
+
+An exception marks the run FAILED with its traceback and the grid goes on; an interruption marks
+it KILLED (its finished epochs are logged already) and propagates.
+"""
+
+import math
+import time
+import traceback
+
+from kerasce.config.spec import RunSpec
+from kerasce.datasets import Dataset, load_dataset
+from kerasce.run.job import CellOutcome, StoreRef
+from kerasce.run.record import cell_record, cell_start
+from kerasce.tracking.schema import Artifact, RunRecord
+from kerasce.tracking.store import check_reachable
+from kerasce.tracking.writer import open_experiment
+from kerasce.training.fit import TrainingResult, train_run
+
+
+def dataset_for(spec: RunSpec, cache: dict) -> Dataset:
+    """The cell's dataset split, loaded once per process."""
+    if spec.dataset_key not in cache:
+        cache[spec.dataset_key] = load_dataset(spec.config["data"], spec.config["seed"])
+    return cache[spec.dataset_key]
+
+
+def run_cell(spec: RunSpec, store: StoreRef, datasets: dict) -> CellOutcome:
+    """Train, evaluate and record one cell into `store`; `datasets` caches loaded splits."""
+    dataset = dataset_for(spec, datasets)
+    tracker = open_experiment(store.tracking_uri, store.experiment_name)
+    run = tracker.start_run(cell_start(spec, dataset, store.parent_run_id))
+    started = time.perf_counter()
+    try:
+        result = train_run(spec.resolved, dataset, on_epoch=run.log_epoch)
+        record, test_metrics = cell_record(spec, dataset, result)
+        run.complete(record)
+    except KeyboardInterrupt:
+        run.finish("KILLED")
+        raise
+    except Exception:
+        check_reachable(tracker.uri)  # a tracking server that went away ends the grid, not just this cell
+        run.complete(RunRecord(texts={Artifact.TRACEBACK: traceback.format_exc()}, status="FAILED"))
+        return CellOutcome(spec.run_name, "FAILED", f"FAILED {spec.run_name}: see traceback.txt in its run")
+    seconds = time.perf_counter() - started
+    return CellOutcome(spec.run_name, "FINISHED", summary_line(spec, result, test_metrics, seconds))
+
+
+def summary_line(spec: RunSpec, result: TrainingResult, test_metrics: dict, seconds: float) -> str:
+    ap = test_metrics.get("average_precision", test_metrics.get("average_precision_macro", math.nan))
+    return (
+        f"{spec.run_name}: path={result.loss_path} test_loss={result.test_loss:.4g} AP={ap:.3f} "
+        f"ECE={test_metrics.get('ece', math.nan):.3f} NaN events={result.event_count} "
+        f"({result.nan_status}) [{seconds:.1f}s]"
+    )

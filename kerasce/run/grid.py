@@ -1,0 +1,78 @@
+"""Running a grid: validate everything, plan what still needs running, then hand the cells to an
+executor under one parent run, with a progress bar and a summary line per run.
+
+Nothing is written to the store until every cell's config and dataset have been checked, so bad
+input leaves no half-written runs. A cell that raises is marked FAILED and the grid goes on.
+"""
+
+import contextlib
+from dataclasses import dataclass, field
+
+from tqdm import tqdm
+
+from kerasce.config.spec import RunSpec
+from kerasce.run.executors import Executor, InProcess
+from kerasce.run.job import CellOutcome, StoreRef
+from kerasce.run.plan import Plan, plan_grid
+from kerasce.run.record import grid_start, grid_texts
+from kerasce.tracking.schema import RunRecord, Tag
+from kerasce.tracking.store import TrackingUnavailable
+from kerasce.tracking.writer import Tracker
+
+
+@dataclass
+class GridResult:
+    plan: Plan
+    tracking_uri: str
+    outcomes: list[CellOutcome] = field(default_factory=list)
+    parent_run_id: str | None = None
+
+    @property
+    def failed(self) -> list[CellOutcome]:
+        return [o for o in self.outcomes if o.status == "FAILED"]
+
+
+def run_grid(
+    specs: list[RunSpec],
+    datasets: dict,
+    tracker: Tracker,
+    experiment_config: dict,
+    executor: Executor | None = None,
+    quiet: bool = False,
+    rerun: bool = False,
+) -> GridResult:
+    """Run the grid's cells that still need running under one parent run.
+
+    Ctrl-C or SIGTERM (raised as KeyboardInterrupt) ends the current runs and the parent KILLED.
+    """
+    plan = plan_grid(tracker, specs, datasets, rerun)
+    if not quiet:
+        print(plan.summary(len(specs)))
+    result = GridResult(plan, tracker.uri)
+    if not plan.to_run:
+        return result
+    parent = tracker.start_run(grid_start(experiment_config, len(specs), plan.skipped))
+    parent.upload(grid_texts(experiment_config, specs, datasets))
+    result.parent_run_id = parent.run_id
+    store = StoreRef(tracker.uri, tracker.experiment_name, parent.run_id)
+    try:
+        with tqdm(total=len(plan.to_run), unit="run", disable=quiet, dynamic_ncols=True) as progress:
+            for outcome in (executor or InProcess(datasets)).run(plan.to_run, store):
+                result.outcomes.append(outcome)
+                if not quiet:
+                    progress.write(outcome.summary)
+                progress.update()
+    except KeyboardInterrupt:
+        parent.finish("KILLED")
+        raise
+    except TrackingUnavailable:
+        with contextlib.suppress(Exception):
+            parent.finish("FAILED")
+        raise
+    parent.complete(
+        RunRecord(
+            tags={Tag.FAILED_CELLS: len(result.failed)},
+            status="FAILED" if result.failed else "FINISHED",
+        )
+    )
+    return result

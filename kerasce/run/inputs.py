@@ -1,0 +1,38 @@
+"""A grid's inputs, checked before anything runs: every dataset loaded once, every formulation
+fitted to its data, and the table of cells a dry run prints. No Keras is imported here."""
+
+import pandas as pd
+
+from kerasce.config.spec import RunSpec
+from kerasce.datasets import load_dataset
+from kerasce.errors import ConfigError, DatasetError
+from kerasce.model.formulations import check_fits
+
+
+def load_datasets(specs: list[RunSpec]) -> dict:
+    """{dataset key: Dataset} for every split the grid needs; checks each formulation fits its data."""
+    datasets = {}
+    for spec in specs:
+        if spec.dataset_key not in datasets:
+            try:
+                datasets[spec.dataset_key] = load_dataset(spec.config["data"], spec.config["seed"])
+            except DatasetError as error:
+                raise DatasetError(f"{spec.run_name}: {error}") from None
+        try:
+            check_fits(spec.resolved.formulation, datasets[spec.dataset_key].n_classes)
+        except ConfigError as error:
+            raise ConfigError(f"{spec.run_name}: {error}") from None
+    return datasets
+
+
+def grid_table(specs: list[RunSpec], datasets: dict) -> pd.DataFrame:
+    """One row per cell: its run name, identity and grid choices."""
+    rows = [
+        {
+            "run_name": spec.run_name,
+            "cell_hash": spec.identity(datasets[spec.dataset_key].fingerprint),
+            **dict(spec.grid_values),
+        }
+        for spec in specs
+    ]
+    return pd.DataFrame(rows)

@@ -1,0 +1,196 @@
+"""A run's record, built as plain data: what a cell's run holds when it starts (RunStart) and
+once its training is evaluated (RunRecord). Nothing here talks to MLflow."""
+
+import io
+import json
+import math
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from kerasce.config.spec import RunConfig, RunSpec
+from kerasce.datasets import Dataset
+from kerasce.evaluate.figures import (
+    intuition_figures,
+    logit_views,
+    png_bytes,
+    pr_curve_figure,
+    reliability_figure,
+)
+from kerasce.evaluate.metrics import evaluate_predictions, metric_safe, pr_curve_table, reliability_table
+from kerasce.run.inputs import grid_table
+from kerasce.run.provenance import process_tags, provenance_tags
+from kerasce.tracking.schema import Artifact, Kind, Metric, RunRecord, RunStart, Tag
+from kerasce.training.fit import TrainingResult
+from kerasce.training.instruments import EVENT_COLUMNS
+
+
+def flatten(config: dict, prefix: str = "") -> dict:
+    """{"train": {"epochs": 3}} -> {"train.epochs": 3}."""
+    flat = {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False)
+    return buffer.getvalue()
+
+
+def cell_start(spec: RunSpec, dataset: Dataset, parent_id: str) -> RunStart:
+    """A cell's run as it starts: the flattened config, the formulation's facts, the data's sizes."""
+    run = spec.resolved
+    params = {
+        **flatten(spec.config),
+        **{f"formulation.{k}": v for k, v in run.formulation.facts(dataset.n_classes).items()},
+        **{f"dataset.{k}": v for k, v in dataset.sizes().items()},
+        "dataset.n_classes": dataset.n_classes,
+        "dataset.n_features": dataset.n_features,
+        "dataset.origin": dataset.origin,
+    }
+    tags = {
+        **provenance_tags(),
+        **process_tags(),
+        Tag.KIND: Kind.CELL,
+        Tag.CELL_HASH: spec.identity(dataset.fingerprint),
+        Tag.DATASET_FINGERPRINT: dataset.fingerprint,
+        Tag.DATASET: dataset.name,
+        Tag.FORMULATION: run.formulation.name,
+        Tag.PRECISION: run.precision,
+        Tag.HEARTBEAT: time.time(),
+    }
+    return RunStart(spec.run_name, params, tags, parent_id)
+
+
+def grid_start(experiment_config: dict, n_cells: int, skipped: int) -> RunStart:
+    """The parent run of one grid invocation."""
+    tags = {
+        Tag.KIND: Kind.GRID,
+        Tag.CELLS: n_cells,
+        Tag.SKIPPED_CELLS: skipped,
+        **provenance_tags(),
+        **process_tags(),
+    }
+    return RunStart(f"grid: {experiment_config['name']} ({n_cells} runs)", flatten(experiment_config), tags)
+
+
+def grid_texts(experiment_config: dict, specs: list[RunSpec], datasets: dict) -> dict:
+    return {
+        Artifact.GRID: csv_text(grid_table(specs, datasets)),
+        Artifact.CONFIG: json.dumps(experiment_config, indent=2),
+    }
+
+
+def cell_record(spec: RunSpec, dataset: Dataset, result: TrainingResult) -> tuple[RunRecord, dict]:
+    """Everything a finished training produced: (the record, the test metrics for the summary)."""
+    run = spec.resolved
+    test_metrics, notes = evaluate_predictions(dataset.y_test, result.test_probabilities, dataset.class_names)
+    test_metrics = {"loss": result.test_loss, **test_metrics}
+    metrics = run_metrics(dataset, result, test_metrics)
+    notes += [f"{key}: not finite, left out" for key, value in metrics.items() if not math.isfinite(value)]
+    record = RunRecord(
+        metrics={k: v for k, v in metrics.items() if math.isfinite(v)},
+        tags={
+            Tag.LOSS_PATH: result.loss_path,
+            Tag.NAN_STATUS: result.nan_status,
+            Tag.DETERMINISTIC: result.deterministic,
+            Tag.WEIGHTS_HASH: result.weights_hash,
+            Tag.UNDEFINED_METRICS: "; ".join(notes) or "none",
+        },
+    )
+    curve = pr_curve_table(dataset.y_test, result.test_probabilities, dataset.class_names)
+    calibration = (
+        reliability_table(dataset.y_test, result.test_probabilities)
+        if np.isfinite(result.test_probabilities).all()
+        else None  # calibration of non-finite predictions is undefined
+    )
+    record.texts = run_texts(spec.config, dataset, result, curve, calibration)
+    if run.train.figures:
+        record.images = run_figures(run, dataset, result, test_metrics, curve, calibration)
+    if run.train.save_model:
+        record.files = {Artifact.MODEL: saved_model_bytes(result.model)}
+    return record, test_metrics
+
+
+def saved_model_bytes(model) -> bytes:
+    """The trained model in Keras' own .keras format."""
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / Artifact.MODEL
+        model.save(path)
+        return path.read_bytes()
+
+
+def run_metrics(dataset: Dataset, result: TrainingResult, test_metrics: dict) -> dict:
+    metrics = {
+        Metric.INITIAL_LOSS: result.initial_loss,
+        Metric.LN_NUM_CLASSES: math.log(dataset.n_classes),
+        Metric.NAN_EVENT_COUNT: result.event_count,
+        Metric.SKIPPED_STEPS_TOTAL: result.skipped_steps,
+        Metric.EPOCHS_COMPLETED: len(result.history),
+        Metric.TRAIN_SECONDS: result.train_seconds,
+        **{f"{Metric.TEST_PREFIX}{k}": v for k, v in test_metrics.items()},
+    }
+    if result.events:
+        metrics[Metric.FIRST_NAN_STEP] = result.events[0]["global_step"]
+    return {k: float("nan") if v is None else float(v) for k, v in metrics.items()}
+
+
+def run_texts(config: dict, dataset: Dataset, result: TrainingResult, curve, calibration) -> dict:
+    """The run's data files: config, history, NaN events, PR and reliability data, predictions."""
+    predictions = pd.DataFrame(result.test_probabilities, columns=[f"p_{n}" for n in dataset.class_names])
+    predictions.insert(0, "label", dataset.y_test)
+    texts = {
+        Artifact.CONFIG: json.dumps(config, indent=2, sort_keys=True),
+        Artifact.HISTORY: csv_text(pd.DataFrame(result.history)),
+        Artifact.NAN_EVENTS: csv_text(pd.DataFrame(result.events, columns=EVENT_COLUMNS)),
+        Artifact.TEST_PREDICTIONS: csv_text(predictions),
+        Artifact.PR_CURVE: csv_text(curve),
+    }
+    if calibration is not None:
+        texts[Artifact.RELIABILITY] = csv_text(calibration)
+    return texts
+
+
+def run_figures(run: RunConfig, dataset, result, test_metrics, curve, calibration) -> dict:
+    """The run's pictures as PNG bytes: PR curve, reliability diagram, the intuition figures."""
+    title = f"{run.formulation.name} / {run.precision} / seed {run.seed}"
+    figures = {
+        Artifact.PR_FIGURE: pr_curve_figure(
+            curve, f"PR, test split: {title}", class_average_precision(test_metrics, dataset)
+        )
+    }
+    if calibration is not None:
+        figures[Artifact.RELIABILITY_FIGURE] = reliability_figure(
+            calibration, f"Reliability: {title}", test_metrics.get("ece")
+        )
+    if np.isfinite(result.test_logits).all():
+        shown_class = 1 if dataset.n_classes == 2 else 0  # the positive class of a binary task
+        views = [
+            logit_views(logits, dataset.y_test) for logits in (result.test_logits_before, result.test_logits)
+        ]
+        figures.update(
+            intuition_figures(*views, dataset.class_names, shown_class, math.log(dataset.n_classes))
+        )
+    return {name: png_bytes(figure) for name, figure in figures.items()}
+
+
+def class_average_precision(test_metrics: dict, dataset: Dataset) -> dict:
+    """{class name: test AP} for the PR figure's legend."""
+    if dataset.n_classes == 2:
+        ap = test_metrics.get("average_precision")
+        return {dataset.class_names[1]: ap} if ap is not None else {}
+    prefix = "average_precision."
+    by_safe_name = {k.removeprefix(prefix): v for k, v in test_metrics.items() if k.startswith(prefix)}
+    return {
+        name: by_safe_name[metric_safe(name)]
+        for name in dataset.class_names
+        if metric_safe(name) in by_safe_name
+    }

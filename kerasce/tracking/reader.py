@@ -1,0 +1,47 @@
+"""Reading runs back through MLflow's public API (search_runs, the client, artifacts)."""
+
+import io
+import os
+
+import mlflow
+import pandas as pd
+from mlflow.tracking import MlflowClient
+
+from kerasce.errors import KerasceError
+from kerasce.tracking.store import resolve_tracking_uri, store_lock
+
+
+class StoreReader:
+    """The runs of a store as DataFrames, and their CSV artifacts as tables."""
+
+    def __init__(self, tracking_uri: str | None):
+        # One artifact at a time is read: MLflow's per-download progress bar would only be noise.
+        os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+        self.uri = resolve_tracking_uri(tracking_uri)
+        with store_lock(self.uri):
+            self.client = MlflowClient(self.uri)
+            self.client.search_experiments(max_results=1)
+        mlflow.set_tracking_uri(self.uri)
+
+    def experiment_names(self) -> list[str]:
+        return sorted(e.name for e in self.client.search_experiments())
+
+    def runs(self, experiment_names: list[str], filter_string: str = "") -> pd.DataFrame:
+        """All runs of the named experiments as one DataFrame (params.*, metrics.*, tags.* columns)."""
+        known = set(self.experiment_names())
+        missing = [name for name in experiment_names if name not in known]
+        if missing:
+            raise KerasceError(
+                f"no experiment named {missing[0]!r} in {self.uri}; "
+                f"experiments there: {', '.join(sorted(known)) or 'none'}"
+            )
+        return mlflow.search_runs(
+            experiment_names=experiment_names, filter_string=filter_string, output_format="pandas"
+        )
+
+    def table(self, run_id: str, path: str) -> pd.DataFrame:
+        """A CSV artifact of a run as a DataFrame."""
+        return pd.read_csv(io.StringIO(mlflow.artifacts.load_text(f"runs:/{run_id}/{path}")))
+
+    def artifact_paths(self, run_id: str) -> set[str]:
+        return {item.path for item in self.client.list_artifacts(run_id)}

@@ -1,0 +1,98 @@
+"""Every name kerasce stores in MLflow, defined once, and the plain shapes of what a run holds.
+
+Nothing here imports MLflow: the record builder fills these shapes, the writer stores them, the
+reader and the comparison find runs by these names.
+"""
+
+from dataclasses import dataclass, field
+
+TAG_PREFIX = "kerasce."
+
+
+class Tag:
+    """Tag keys."""
+
+    KIND = "kerasce.kind"  # one of Kind
+    HEARTBEAT = "kerasce.heartbeat"  # time.time() of the last finished epoch
+    HOST = "kerasce.host"
+    PID = "kerasce.pid"
+    PID_START = "kerasce.pid_start"
+    CELL_HASH = "kerasce.cell_hash"  # the cell's identity: resolved config + dataset fingerprint
+    DATASET_FINGERPRINT = "kerasce.dataset_fingerprint"
+    DATASET = "kerasce.dataset"
+    FORMULATION = "kerasce.formulation"
+    PRECISION = "kerasce.precision"
+    LOSS_PATH = "kerasce.loss_path"
+    NAN_STATUS = "kerasce.nan_status"
+    DETERMINISTIC = "kerasce.deterministic"
+    WEIGHTS_HASH = "kerasce.weights_hash"
+    UNDEFINED_METRICS = "kerasce.undefined_metrics"
+    CELLS = "kerasce.cells"
+    SKIPPED_CELLS = "kerasce.skipped_cells"
+    FAILED_CELLS = "kerasce.failed_cells"
+    VERSION = "kerasce.version."  # + package name
+    KERAS_BACKEND = "kerasce.keras_backend"
+    ONEDNN = "kerasce.onednn"
+    GIT_COMMIT = "kerasce.git_commit"
+    GIT_DIRTY = "kerasce.git_dirty"
+    PARENT_RUN = "mlflow.parentRunId"
+    RUN_NAME = "mlflow.runName"
+
+
+class Kind:
+    """Values of Tag.KIND."""
+
+    CELL = "cell"
+    GRID = "grid"
+    COMPARISON = "comparison"
+
+
+class Artifact:
+    """Artifact paths of a run."""
+
+    CONFIG = "config.json"
+    GRID = "grid.csv"
+    HISTORY = "history.csv"
+    NAN_EVENTS = "nan_events.csv"
+    TEST_PREDICTIONS = "test_predictions.csv"
+    PR_CURVE = "pr_curve.csv"
+    RELIABILITY = "reliability.csv"
+    PR_FIGURE = "pr_curve.png"
+    RELIABILITY_FIGURE = "reliability.png"
+    MODEL = "model.keras"
+    TRACEBACK = "traceback.txt"
+
+
+class Metric:
+    """Run-level metric keys (per-epoch metrics are Keras' logs plus EpochRecorder's)."""
+
+    INITIAL_LOSS = "initial_loss"
+    LN_NUM_CLASSES = "ln_num_classes"
+    NAN_EVENT_COUNT = "nan_event_count"
+    FIRST_NAN_STEP = "first_nan_step"
+    SKIPPED_STEPS_TOTAL = "skipped_steps_total"
+    EPOCHS_COMPLETED = "epochs_completed"
+    TRAIN_SECONDS = "train_seconds"
+    TEST_PREFIX = "test_"
+
+
+@dataclass
+class RunStart:
+    """What a run holds from its first moment: name, params, tags, and its parent if nested."""
+
+    name: str
+    params: dict
+    tags: dict
+    parent_id: str | None = None
+
+
+@dataclass
+class RunRecord:
+    """What a run holds once its work is done, as plain values, written in one go."""
+
+    metrics: dict = field(default_factory=dict)  # finite values only, logged at step 0
+    tags: dict = field(default_factory=dict)
+    texts: dict = field(default_factory=dict)  # artifact path -> text (CSV, JSON, tracebacks)
+    images: dict = field(default_factory=dict)  # artifact path -> PNG bytes
+    files: dict = field(default_factory=dict)  # artifact path -> bytes (a saved model)
+    status: str = "FINISHED"  # FINISHED | FAILED | KILLED

@@ -1,0 +1,71 @@
+"""Where runs are stored: the tracking URI, its default, and whether a server answers.
+
+Default store: SQLite at mlruns/mlflow.db, artifacts under mlruns/artifacts (MLflow 3 retired the
+plain file store). `--tracking-uri` or MLFLOW_TRACKING_URI point elsewhere, a server included.
+"""
+
+import contextlib
+import fcntl
+import os
+from pathlib import Path
+
+import requests
+
+from kerasce.errors import KerasceError
+
+DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
+REACHABILITY_TIMEOUT = 5  # seconds to wait for a tracking server's /health at start
+
+# A tracking server that goes away must fail the current run within seconds, not minutes:
+# bound MLflow's HTTP retries unless the user chose otherwise. (Read by MLflow per request.)
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
+
+
+class TrackingUnavailable(KerasceError):
+    """The tracking server cannot be reached."""
+
+
+def resolve_tracking_uri(uri: str | None = None) -> str:
+    """The URI given, else MLFLOW_TRACKING_URI, else the SQLite store in ./mlruns."""
+    uri = uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return uri
+
+
+def artifact_root(uri: str) -> str | None:
+    """Artifacts of a SQLite store live beside its database, wherever the command was started."""
+    path = sqlite_path(uri)
+    return (path.resolve().parent / "artifacts").as_uri() if path else None  # else a server decides
+
+
+def sqlite_path(uri: str) -> Path | None:
+    return Path(uri.removeprefix("sqlite:///").split("?")[0]) if uri.startswith("sqlite:///") else None
+
+
+@contextlib.contextmanager
+def store_lock(uri: str):
+    """Serialise store creation between processes: MLflow creates an empty SQLite store's tables
+    on first use, and two processes doing that at once collide."""
+    path = sqlite_path(uri)
+    if path is None:
+        yield
+        return
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def check_reachable(uri: str) -> None:
+    """Fail fast, naming the URI, when a tracking server does not answer."""
+    if not uri.startswith(("http://", "https://")):
+        return
+    try:
+        requests.get(f"{uri.rstrip('/')}/health", timeout=REACHABILITY_TIMEOUT).raise_for_status()
+    except requests.RequestException as error:
+        raise TrackingUnavailable(f"cannot reach the MLflow tracking server at {uri}: {error}") from None

@@ -1,0 +1,153 @@
+"""Writing runs: a run is started from a RunStart, streams its epochs, and is completed from a
+RunRecord in as few MLflow calls as it can (one batch of metrics and tags, one artifact upload)."""
+
+import contextlib
+import functools
+import math
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+
+from mlflow.entities import Metric, Param, RunTag
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from kerasce.tracking.schema import RunRecord, RunStart, Tag
+from kerasce.tracking.store import (
+    artifact_root,
+    check_reachable,
+    resolve_tracking_uri,
+    sqlite_path,
+    store_lock,
+)
+
+MAX_BATCH = {"metrics": 1000, "params": 100, "tags": 100}  # MLflow's per-call limits
+
+
+class Tracker:
+    """An MLflow experiment to write runs into (created if missing)."""
+
+    def __init__(self, tracking_uri: str | None, experiment_name: str):
+        self.uri = resolve_tracking_uri(tracking_uri)
+        self.experiment_name = experiment_name
+        check_reachable(self.uri)
+        with store_lock(self.uri):
+            self.client = MlflowClient(self.uri)
+            self.client.search_experiments(max_results=1)  # creates an empty store's tables, under the lock
+            self.experiment_id = self._experiment_id(experiment_name)
+            path = sqlite_path(self.uri)
+            if path is not None:  # WAL: readers do not block the writers of parallel workers
+                with contextlib.closing(sqlite3.connect(path)) as connection:
+                    connection.execute("PRAGMA journal_mode=WAL")
+
+    def _experiment_id(self, name: str) -> str:
+        experiment = self.client.get_experiment_by_name(name)
+        if experiment is not None:
+            return experiment.experiment_id
+        try:
+            return self.client.create_experiment(name, artifact_location=artifact_root(self.uri))
+        except MlflowException:  # created meanwhile by another process (a server has no file lock)
+            return self.client.get_experiment_by_name(name).experiment_id
+
+    def start_run(self, start: RunStart) -> "RunWriter":
+        """Create the run with its tags and params."""
+        tags = {**start.tags, Tag.PARENT_RUN: start.parent_id} if start.parent_id else start.tags
+        run = self.client.create_run(self.experiment_id, run_name=start.name, tags=_text_values(tags))
+        writer = RunWriter(self.client, run.info.run_id)
+        params = [Param(k, v) for k, v in _text_values(start.params).items()]
+        for chunk in _chunks(params, MAX_BATCH["params"]):
+            self.client.log_batch(writer.run_id, params=chunk)
+        return writer
+
+    def runs_by_tag(self, key: str, value: str) -> list[dict]:
+        """Every run of the experiment with tag key=value: id, status and tags."""
+        found, token = [], None
+        while True:
+            page = self.client.search_runs(
+                [self.experiment_id], f"tags.`{key}` = '{value}'", max_results=1000, page_token=token
+            )
+            found += [{"run_id": r.info.run_id, "status": r.info.status, "tags": r.data.tags} for r in page]
+            token = page.token
+            if not token:
+                return found
+
+    def end_run(self, run_id: str, status: str) -> None:
+        self.client.set_terminated(run_id, status)
+
+
+@functools.cache
+def open_experiment(tracking_uri: str, experiment_name: str) -> Tracker:
+    """One Tracker per store and experiment in this process (worker processes reuse theirs)."""
+    return Tracker(tracking_uri, experiment_name)
+
+
+class RunWriter:
+    """Writes to one run: its epochs as they finish, then its record, then its end."""
+
+    def __init__(self, client: MlflowClient, run_id: str):
+        self.client, self.run_id = client, run_id
+        self.pending = []  # asynchronous epoch writes not yet confirmed
+
+    def log_epoch(self, epoch: int, metrics: dict) -> None:
+        """One epoch's finite metrics and a heartbeat tag, written in the background while
+        training goes on; complete() and finish() wait for every write."""
+        self.pending.append(
+            self.client.log_batch(
+                self.run_id,
+                metrics=_finite_metrics(metrics, epoch),
+                tags=[RunTag(Tag.HEARTBEAT, str(time.time()))],
+                synchronous=False,
+            )
+        )
+
+    def complete(self, record: RunRecord) -> None:
+        """Write the record (metrics and tags in batches, artifacts in one upload), then end the run."""
+        self._wait()
+        metrics = _finite_metrics(record.metrics, 0)
+        tags = [RunTag(k, v) for k, v in _text_values(record.tags).items()]
+        for chunk in _chunks(metrics, MAX_BATCH["metrics"]):
+            self.client.log_batch(self.run_id, metrics=chunk)
+        for chunk in _chunks(tags, MAX_BATCH["tags"]):
+            self.client.log_batch(self.run_id, tags=chunk)
+        self.upload({**record.texts, **record.images, **record.files})
+        self.finish(record.status)
+
+    def upload(self, artifacts: dict) -> None:
+        """Artifacts {path: text or bytes} in one call."""
+        if not artifacts:
+            return
+        with tempfile.TemporaryDirectory() as directory:
+            for path, content in artifacts.items():
+                local = Path(directory) / path
+                local.parent.mkdir(parents=True, exist_ok=True)
+                if isinstance(content, str):
+                    local.write_text(content)
+                else:
+                    local.write_bytes(content)
+            self.client.log_artifacts(self.run_id, directory)
+
+    def finish(self, status: str = "FINISHED") -> None:
+        """End the run: FINISHED, FAILED or KILLED."""
+        self._wait()
+        self.client.set_terminated(self.run_id, status)
+
+    def _wait(self) -> None:
+        for operation in self.pending:
+            operation.wait()
+        self.pending.clear()
+
+
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _finite_metrics(metrics: dict, step: int) -> list:
+    """NaN and Inf are left out: the MLflow UI cannot show them (NaN events are recorded as data)."""
+    now = int(time.time() * 1000)
+    return [Metric(k, float(v), now, step) for k, v in metrics.items() if v is not None and math.isfinite(v)]
+
+
+def _text_values(mapping: dict) -> dict:
+    return {k: "" if v is None else str(v) for k, v in mapping.items()}

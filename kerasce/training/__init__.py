@@ -1,0 +1,1 @@
+"""The training stage: a run config's model trained with instability measured in the train step."""

@@ -1,0 +1,131 @@
+"""Training one run: seeded, on the run config's model, with the instruments attached."""
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from kerasce.config.spec import RunConfig
+from kerasce.datasets import Dataset
+from kerasce.model.loss_path import detect_loss_path
+from kerasce.model.models import build_model, compile_model
+from kerasce.training.instruments import EpochRecorder, HeadProbe, InstabilityMonitor, InstrumentedModel
+
+EVALUATION_BATCH = 1024  # forward-only passes: large batches, same results
+
+
+@dataclass
+class TrainingResult:
+    """What one run produced, as plain values (the model aside)."""
+
+    loss_path: str
+    initial_loss: float
+    history: list[dict]  # one row per epoch: epoch and its metrics
+    events: list[dict]  # one row per non-finite batch, columns EVENT_COLUMNS
+    event_count: int  # events counted, itemised or not
+    skipped_steps: int
+    nan_status: str  # none | stopped | continued
+    test_loss: float
+    test_outputs: np.ndarray  # the head's raw outputs on the test split
+    test_probabilities: np.ndarray  # (n, C) float64
+    test_logits_before: np.ndarray  # the head's logits on the test split before training
+    test_logits: np.ndarray  # ... and after
+    train_seconds: float
+    deterministic: bool
+    weights_hash: str  # of the final weights: the same config on the same machine gives the same hash
+    model: keras.Model = field(repr=False)
+
+
+_determinism_enabled = False  # TensorFlow op determinism cannot be switched off once on
+
+
+def seed_everything(seed: int, deterministic: bool) -> bool:
+    """Seed Python, NumPy and TensorFlow; enable op determinism if asked. Returns whether it is on."""
+    global _determinism_enabled
+    keras.utils.set_random_seed(seed)
+    if deterministic and not _determinism_enabled:
+        tf.config.experimental.enable_op_determinism()
+        _determinism_enabled = True
+    return _determinism_enabled
+
+
+def build_compiled_model(run: RunConfig, dataset: Dataset, model_class=keras.Model) -> keras.Model:
+    """The run config's model for this dataset, compiled: what the runner trains and the bench's
+    bare fit times (with `model_class` the instrumented subclass, or plain Keras)."""
+    built = build_model(
+        run.formulation,
+        dataset.n_features,
+        dataset.n_classes,
+        run.model.hidden_units,
+        run.precision,
+        run.model.float32_head,
+        run.model.logit_scale,
+        run.seed,
+    )
+    model = built if model_class is keras.Model else model_class(built.input, built.output, name=built.name)
+    compile_model(model, run.formulation, run.precision, run.train.optimizer, run.train.learning_rate)
+    return model
+
+
+def build_instrumented_model(run: RunConfig, dataset: Dataset) -> InstrumentedModel:
+    """The run config's model, compiled, with the instability monitor attached."""
+    model = build_compiled_model(run, dataset, InstrumentedModel)
+    model.monitor = InstabilityMonitor(run.formulation, loss_scaling=run.loss_scaling)
+    return model
+
+
+def weights_hash(model: keras.Model) -> str:
+    digest = hashlib.sha256()
+    for weights in model.get_weights():
+        digest.update(np.ascontiguousarray(weights).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def train_run(run: RunConfig, dataset: Dataset, on_epoch: Callable[[int, dict], None] | None = None):
+    """Train one run config on `dataset`; `on_epoch(epoch, metrics)` streams progress."""
+    deterministic = seed_everything(run.seed, run.train.deterministic)
+    model = build_instrumented_model(run, dataset)
+    loss_path = detect_loss_path(model)
+    # before training, on the validation split: one pass a third the size of the training split
+    initial_loss = model.evaluate(dataset.x_val, dataset.y_val, batch_size=EVALUATION_BATCH, verbose=0)[0]
+    probe = HeadProbe(model, run.formulation)
+    _, test_logits_before, _ = probe(dataset.x_test)
+    recorder = EpochRecorder(model.monitor, probe, dataset, run.train.on_nan == "stop", on_epoch)
+    started = time.perf_counter()
+    model.fit(
+        dataset.x_train,
+        dataset.y_train,
+        batch_size=run.train.batch_size,
+        epochs=run.train.epochs,
+        validation_data=(dataset.x_val, dataset.y_val),
+        callbacks=[recorder],
+        verbose=0,
+    )
+    train_seconds = time.perf_counter() - started
+    test_loss = model.evaluate(dataset.x_test, dataset.y_test, batch_size=EVALUATION_BATCH, verbose=0)[0]
+    test_outputs, test_logits, test_probabilities = probe(dataset.x_test)
+    nan_status = (
+        "none" if not recorder.event_count else {"stop": "stopped"}.get(run.train.on_nan, "continued")
+    )
+    return TrainingResult(
+        loss_path=loss_path,
+        initial_loss=float(initial_loss),
+        history=recorder.history,
+        events=recorder.events,
+        event_count=recorder.event_count,
+        skipped_steps=recorder.skipped_steps,
+        nan_status=nan_status,
+        test_loss=float(test_loss),
+        test_outputs=test_outputs,
+        test_probabilities=test_probabilities,
+        test_logits_before=test_logits_before,
+        test_logits=test_logits,
+        train_seconds=train_seconds,
+        deterministic=deterministic,
+        weights_hash=weights_hash(model),
+        model=model,
+    )

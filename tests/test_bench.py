@@ -1,0 +1,57 @@
+"""The benchmark times exactly the model the runner trains."""
+
+import subprocess
+import sys
+
+import keras
+import pytest
+
+from kerasce.bench.measure import WORKLOADS, bare_fit
+from kerasce.config import expand_grid, parse_config
+from kerasce.run.cell import dataset_for
+from kerasce.training.fit import build_compiled_model, build_instrumented_model
+
+
+def spec(**model):
+    config, tables = parse_config(
+        {
+            "precision": "mixed_float16",
+            "data": {"dataset": "digits", "max_samples": 200},
+            "model": {"hidden_units": [8], **model},
+            "train": {"epochs": 1},
+        }
+    )
+    return expand_grid(config, tables)[0]
+
+
+def layer_configs(model: keras.Model) -> list:
+    return [(type(layer).__name__, layer.get_config()) for layer in model.layers[1:]]
+
+
+@pytest.mark.parametrize("name", sorted(WORKLOADS))
+def test_workloads_are_valid_configs(name):
+    assert expand_grid(*parse_config({"name": name, **WORKLOADS[name]}))[0].resolved.train.epochs > 0
+
+
+def test_the_bare_model_is_the_runners_model_float32_head_and_logit_scale_included():
+    cell = spec(float32_head=True, logit_scale=30.0)
+    dataset = dataset_for(cell, {})
+    bare, instrumented = (
+        build_compiled_model(cell.resolved, dataset),
+        build_instrumented_model(cell.resolved, dataset),
+    )
+    assert layer_configs(bare) == layer_configs(instrumented)
+    head = bare.get_layer("head")
+    assert head.logit_scale == 30.0 and head.dtype_policy.name == "float32"
+    assert bare.get_layer("hidden_0").dtype_policy.name == "mixed_float16"
+
+
+@pytest.mark.slow
+def test_bare_fit_trains_and_times():
+    cell = spec()
+    assert bare_fit(cell.resolved, dataset_for(cell, {})) > 0
+
+
+def test_help_explains_the_command():
+    result = subprocess.run([sys.executable, "-m", "kerasce.bench", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "--jobs-speedup" in result.stdout and "bare model.fit" in result.stdout

@@ -1,0 +1,114 @@
+"""The run record is plain data: built and checked here without MLflow or training."""
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kerasce.config import expand_grid, parse_config
+from kerasce.datasets import load_dataset
+from kerasce.run.record import cell_record, cell_start, flatten, grid_start
+from kerasce.tracking.schema import Artifact, Kind, Metric, Tag
+from kerasce.training.fit import TrainingResult
+from kerasce.training.instruments import EVENT_COLUMNS
+
+
+def spec_and_dataset(**train):
+    config, grid = parse_config(
+        {"name": "rec", "data": {"dataset": "breast_cancer"}, "formulation": "logit_bce", "train": train}
+    )
+    spec = expand_grid(config, grid)[0]
+    return spec, load_dataset(spec.config["data"], spec.config["seed"])
+
+
+def result_for(dataset, probabilities, events=()):
+    """A training result as plain values, as train_run hands it over."""
+    logits = np.log(probabilities[:, 1:] / probabilities[:, :1])
+    return TrainingResult(
+        loss_path="fused_logits",
+        initial_loss=0.69,
+        history=[{"epoch": 0, "loss": 0.5, "val_loss": 0.4}, {"epoch": 1, "loss": 0.3, "val_loss": 0.35}],
+        events=list(events),
+        event_count=len(events),
+        skipped_steps=3,
+        nan_status="none" if not events else "continued",
+        test_loss=0.3,
+        test_outputs=logits,
+        test_probabilities=probabilities,
+        test_logits_before=np.zeros_like(logits),
+        test_logits=logits,
+        train_seconds=1.5,
+        deterministic=True,
+        weights_hash="abc",
+        model=None,
+    )
+
+
+def confident_probabilities(labels, right=0.9):
+    positive = np.where(labels == 1, right, 1 - right)
+    return np.column_stack([1 - positive, positive])
+
+
+def test_flatten_nests_with_dots():
+    assert flatten({"a": 1, "b": {"c": 2, "d": {"e": 3}}}) == {"a": 1, "b.c": 2, "b.d.e": 3}
+
+
+def test_a_cell_starts_with_its_config_facts_sizes_and_identity():
+    spec, dataset = spec_and_dataset()
+    start = cell_start(spec, dataset, parent_id="parent")
+    assert start.name == "breast_cancer / logit_bce / float32 / seed 0" and start.parent_id == "parent"
+    assert start.params["train.epochs"] == 20 and start.params["formulation.from_logits"] is True
+    assert start.params["dataset.n_test"] == len(dataset.y_test) and start.params["dataset.n_classes"] == 2
+    assert start.params["dataset.origin"] == "scikit-learn load_breast_cancer (embedded)"
+    assert start.tags[Tag.KIND] == Kind.CELL
+    assert start.tags[Tag.CELL_HASH] == spec.identity(dataset.fingerprint)
+    assert start.tags[Tag.FORMULATION] == "logit_bce" and start.tags[Tag.DATASET] == "breast_cancer"
+
+
+def test_a_finished_cell_record_holds_metrics_tags_and_tables():
+    spec, dataset = spec_and_dataset(figures=False)
+    result = result_for(dataset, confident_probabilities(dataset.y_test))
+    record, test_metrics = cell_record(spec, dataset, result)
+    assert record.status == "FINISHED" and record.images == {} and record.files == {}
+    assert record.metrics[Metric.SKIPPED_STEPS_TOTAL] == 3 and record.metrics["test_accuracy"] == 1.0
+    assert record.metrics[Metric.LN_NUM_CLASSES] == pytest.approx(math.log(2))
+    assert Metric.FIRST_NAN_STEP not in record.metrics and test_metrics["loss"] == 0.3
+    assert record.tags[Tag.LOSS_PATH] == "fused_logits" and record.tags[Tag.UNDEFINED_METRICS] == "none"
+    assert json.loads(record.texts[Artifact.CONFIG]) == spec.config
+    history = pd.read_csv(pd.io.common.StringIO(record.texts[Artifact.HISTORY]))
+    assert list(history["epoch"]) == [0, 1]
+    assert record.texts[Artifact.NAN_EVENTS].strip() == ",".join(EVENT_COLUMNS)
+    assert {Artifact.PR_CURVE, Artifact.RELIABILITY, Artifact.TEST_PREDICTIONS} <= set(record.texts)
+
+
+def test_figures_are_png_bytes_in_the_record():
+    spec, dataset = spec_and_dataset(figures=True)
+    record, _ = cell_record(spec, dataset, result_for(dataset, confident_probabilities(dataset.y_test)))
+    assert {Artifact.PR_FIGURE, Artifact.RELIABILITY_FIGURE, "intuition_logits.png"} <= set(record.images)
+    assert all(png[:4] == b"\x89PNG" for png in record.images.values())
+
+
+def test_non_finite_values_are_left_out_and_named():
+    spec, dataset = spec_and_dataset(figures=False)
+    probabilities = confident_probabilities(dataset.y_test)
+    result = result_for(dataset, probabilities, events=[{"global_step": 7}])
+    result.test_loss = math.inf
+    record, _ = cell_record(spec, dataset, result)
+    assert "test_loss" not in record.metrics and record.metrics[Metric.FIRST_NAN_STEP] == 7
+    assert "test_loss: not finite, left out" in record.tags[Tag.UNDEFINED_METRICS]
+
+
+def test_the_grid_parent_is_tagged_and_named():
+    start = grid_start({"name": "g", "seed": 0}, n_cells=4, skipped=1)
+    assert start.name == "grid: g (4 runs)"
+    assert (
+        start.tags[Tag.KIND] == Kind.GRID
+        and start.tags[Tag.SKIPPED_CELLS] == 1
+        and start.params
+        == {
+            "name": "g",
+            "seed": 0,
+        }
+    )

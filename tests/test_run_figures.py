@@ -1,0 +1,39 @@
+"""A run's figures: built from tables and arrays, rendered to PNG bytes for the record."""
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from kerasce.evaluate.figures import (
+    intuition_figures,
+    logit_views,
+    png_bytes,
+    pr_curve_figure,
+    reliability_figure,
+)
+from kerasce.evaluate.metrics import reliability_table
+
+
+def test_logit_views_are_exact_distributions_and_losses():
+    logits, labels = np.array([[2.0, 0.0, -1.0], [0.0, 0.0, 0.0]]), np.array([0, 2])
+    views = logit_views(logits, labels)
+    np.testing.assert_allclose(views["probabilities"].sum(axis=1), 1.0)
+    np.testing.assert_allclose(views["losses"][1], math.log(3))
+    single = logit_views(np.array([[0.0]]), np.array([1]))  # one sigmoid unit: p = 0.5
+    np.testing.assert_allclose(single["probabilities"], [[0.5, 0.5]])
+
+
+def test_every_figure_renders_to_png():
+    curve = pd.DataFrame(
+        {"class": "1", "threshold": [0.5, np.nan], "precision": [1.0, 1.0], "recall": [1.0, 0.0]}
+    )
+    labels = np.array([0, 1, 1, 0])
+    probabilities = np.array([[0.9, 0.1], [0.2, 0.8], [0.4, 0.6], [0.6, 0.4]])
+    views = logit_views(np.log(probabilities), labels)
+    figures = [
+        pr_curve_figure(curve, "PR", {"1": 1.0}),
+        reliability_figure(reliability_table(labels, probabilities), "R", 0.1),
+        *intuition_figures(views, views, ("0", "1"), 1, math.log(2)).values(),
+    ]
+    assert all(png_bytes(figure)[:4] == b"\x89PNG" for figure in figures)
