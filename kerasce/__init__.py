@@ -11,8 +11,9 @@ import os
 
 # The loss-path facts this package measures are TensorFlow-backend facts.
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-# TensorFlow's C++ start-up notices drown the output users came for (unless the user chose a level).
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TensorFlow's C++ log lines drown the output users came for (unless the user chose a level);
+# see kerasce/framework.py for the ones printed before any level applies.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 __version__ = "0.1.0"
 _API = ("load_grid", "run_grid", "write_report", "Grid")

@@ -57,15 +57,17 @@ def load_grid(config=DEFAULT_CONFIG, overrides=(), experiment_name: str | None =
     return Grid(base, specs, load_datasets(specs))
 
 
-def run_grid(grid: Grid, tracking_uri: str | None = None, jobs: int = 1, rerun: bool = False, quiet=True):
+def run_grid(grid: Grid, tracking_uri: str | None = None, jobs=1, rerun: bool = False, quiet=True):
     """Run the grid's cells that have no FINISHED run yet (all of them with `rerun`) into the
-    store, in `jobs` processes; returns a GridResult (plan, outcomes, parent run id)."""
-    from kerasce.run.executors import executor_for
+    store, in `jobs` processes ("auto": one per core); returns a GridResult (plan, outcomes, parent
+    run id). Worker processes are spawned, so a script using jobs > 1 needs the usual
+    `if __name__ == "__main__":` guard."""
+    from kerasce.run.executors import Local, available_cores
     from kerasce.run.grid import run_grid as run_cells
     from kerasce.tracking.writer import Tracker
 
     tracker = Tracker(tracking_uri, grid.name)
-    executor = executor_for(jobs, len(grid.specs), grid.datasets)
+    executor = Local(available_cores() if jobs == "auto" else jobs, grid.datasets)
     return run_cells(grid.specs, grid.datasets, tracker, grid.config, executor, quiet=quiet, rerun=rerun)
 
 

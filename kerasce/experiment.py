@@ -66,10 +66,11 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     add("--list-formulations", action="store_true", help="print the registered head/loss wirings and exit")
     add(
         "--jobs",
-        type=int,
-        default=1,
+        type=jobs_count,
+        default="auto",
         metavar="N",
-        help="run cells in N worker processes writing to the same store (default: 1)",
+        help="run cells in N worker processes writing to the same store; 1 runs them in this "
+        "process (default: auto, one per core)",
     )
     add(
         "--rerun",
@@ -79,6 +80,17 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     )
     add("--quiet", action="store_true", help="no progress bar and no per-run summary lines")
     return parser.parse_args(argv)
+
+
+def jobs_count(text: str):
+    """--jobs: a positive integer or "auto"."""
+    if text == "auto":
+        return text
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not valid; give a number of workers (1 or more) or auto"
+        )
+    return int(text)
 
 
 def list_formulations() -> str:
@@ -93,9 +105,6 @@ def main(argv=None) -> int:
     if arguments.list_formulations:
         print(list_formulations())
         return 0
-    if arguments.jobs < 1:
-        print(f"error: --jobs: {arguments.jobs} must be 1 or more", file=sys.stderr)
-        return 2
     from kerasce.run.executors import raise_interrupt
     from kerasce.tracking.store import TrackingUnavailable
 

@@ -4,18 +4,35 @@ executors are in test_grid.py (in process) and test_reliability.py (worker proce
 import pytest
 
 from kerasce.config import expand_grid, parse_config
-from kerasce.run.executors import InProcess, ProcessPool, executor_for
+from kerasce.errors import KerasceError
+from kerasce.run.executors import InProcess, Local, ProcessPool, available_cores
 from kerasce.run.inputs import load_datasets
 from kerasce.run.job import StoreRef
 from kerasce.tracking.schema import RunStart
 from kerasce.tracking.writer import Tracker
 
 
-def test_one_job_or_one_cell_runs_in_process():
-    assert isinstance(executor_for(1, 10, {}), InProcess)
-    assert isinstance(executor_for(4, 1, {}), InProcess)
-    pool = executor_for(2, 10, {})
-    assert isinstance(pool, ProcessPool) and pool.jobs == 2
+def cells(n, **grid):
+    config, tables = parse_config(
+        {"data": {"dataset": "digits", "max_samples": 200}, "grid": {"seed": list(range(n)), **grid}}
+    )
+    return expand_grid(config, tables)
+
+
+def test_one_job_or_one_cell_runs_in_process_and_says_where():
+    assert Local(1, {}).describe(cells(10)) == "in this process"
+    assert Local(4, {}).describe(cells(1)) == "in this process"
+    assert Local(4, {}).describe(cells(3)) == "in 3 worker processes"
+    assert InProcess().describe(cells(5)) == "in this process"
+    assert 1 <= available_cores()
+
+
+def test_each_backend_gets_its_own_workers():
+    mixed = cells(2, backend=["tensorflow", "jax"])
+    assert ProcessPool(2).describe(mixed) == "in 2 worker processes (tensorflow, jax)"
+    assert Local(1, {}).describe(mixed) == "in 1 worker process and in this process"
+    with pytest.raises(KerasceError, match="cells on jax need worker processes"):
+        next(InProcess().run(mixed, StoreRef("sqlite:///unused.db", "x", "parent")))
 
 
 @pytest.mark.slow

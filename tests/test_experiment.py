@@ -69,6 +69,10 @@ def test_smoke_grid_has_one_finished_run_per_cell_under_a_parent(smoke_store):
     assert set(cells["tags.mlflow.parentRunId"]) == set(parents["run_id"])
     assert "digits / logits_ce / mixed_float16 / seed 0" in set(cells["tags.mlflow.runName"])
     assert "4 of 4 runs finished" in result.stdout
+    # a quiet console: no TensorFlow/absl C++ lines, no MLflow table-creation notices
+    assert not re.search(
+        r"^[EIW]0000 |absl::InitializeLog|cuInit|Creating initial MLflow", result.stderr, re.M
+    )
 
 
 @pytest.mark.slow

@@ -10,9 +10,8 @@ import pytest
 from kerasce.config import expand_grid, parse_config
 from kerasce.datasets import load_dataset
 from kerasce.run.record import cell_record, cell_start, flatten, grid_start
-from kerasce.tracking.schema import Artifact, Kind, Metric, Tag
-from kerasce.training.fit import TrainingResult
-from kerasce.training.instruments import EVENT_COLUMNS
+from kerasce.tracking.schema import NAN_EVENT_COLUMNS, Artifact, Kind, Metric, Tag
+from kerasce.training.result import TrainingResult
 
 
 def spec_and_dataset(**train):
@@ -79,7 +78,7 @@ def test_a_finished_cell_record_holds_metrics_tags_and_tables():
     assert json.loads(record.texts[Artifact.CONFIG]) == spec.config
     history = pd.read_csv(pd.io.common.StringIO(record.texts[Artifact.HISTORY]))
     assert list(history["epoch"]) == [0, 1]
-    assert record.texts[Artifact.NAN_EVENTS].strip() == ",".join(EVENT_COLUMNS)
+    assert record.texts[Artifact.NAN_EVENTS].strip() == ",".join(NAN_EVENT_COLUMNS)
     assert {Artifact.PR_CURVE, Artifact.RELIABILITY, Artifact.TEST_PREDICTIONS} <= set(record.texts)
 
 

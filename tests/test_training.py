@@ -1,14 +1,16 @@
-"""Instability measured inside the compiled train step, read once per epoch."""
+"""Instability measured inside the compiled train step, read once per epoch, on the test
+process's Keras backend (run this file with KERAS_BACKEND=tensorflow and KERAS_BACKEND=jax)."""
 
 import math
 
+import keras
 import numpy as np
 import pytest
 
 from kerasce.config import RunConfig, parse_config
 from kerasce.datasets import load_dataset
+from kerasce.tracking.schema import NAN_EVENT_COLUMNS
 from kerasce.training.fit import train_run
-from kerasce.training.instruments import EVENT_COLUMNS
 
 pytestmark = pytest.mark.slow  # every test here trains a model
 
@@ -60,7 +62,7 @@ def test_textbook_softmax_at_large_logit_scale_records_events_and_stops():
     assert len(result.history) == 1  # stopped at the end of the first epoch with an event
     assert result.event_count == len(result.events) == result.history[0]["nonfinite_batches"] > 0
     first = result.events[0]
-    assert set(first) == set(EVENT_COLUMNS) and first["global_step"] == 0 and first["nonfinite"] == "loss"
+    assert set(first) == set(NAN_EVENT_COLUMNS) and first["global_step"] == 0 and first["nonfinite"] == "loss"
     steps = [e["global_step"] for e in result.events]
     assert steps == sorted(steps) and all(e["batch"] == e["global_step"] for e in result.events)
 
@@ -69,6 +71,10 @@ def test_continue_keeps_training_through_events():
     result = run("naive_softmax_ce", logit_scale=100.0, epochs=3, on_nan="continue")
     assert result.nan_status == "continued" and len(result.history) == 3
     assert {e["epoch"] for e in result.events} == {0, 1, 2}
+    # every batch blows up: the step counter runs on across epochs, the batch index restarts
+    assert [e["global_step"] for e in result.events] == list(range(result.event_count))
+    steps_per_epoch = result.event_count // 3
+    assert [e["batch"] for e in result.events] == list(range(steps_per_epoch)) * 3
 
 
 def test_stable_wiring_survives_the_same_logit_scale():
@@ -89,6 +95,21 @@ def test_loss_scaling_skips_are_counted_apart_from_events():
     assert result.skipped_steps > 0
     assert result.event_count == 0 and result.nan_status == "none"
     assert result.skipped_steps == sum(row["skipped_steps"] for row in result.history)
+    # each skipped step halved the loss scale (it grows only after 2000 clean steps)
+    scale = float(keras.ops.convert_to_numpy(result.model.optimizer.dynamic_scale))
+    assert scale == 2.0**15 / 2.0**result.skipped_steps
+
+
+def test_bfloat16_has_no_loss_scaling_and_no_skips():
+    result = run("logits_ce", precision="mixed_bfloat16", logit_scale=30.0, epochs=2)
+    assert result.skipped_steps == 0 and result.event_count == 0
+    assert not isinstance(result.model.optimizer, keras.optimizers.LossScaleOptimizer)
+
+
+def test_the_same_config_twice_gives_the_same_losses_and_weights():
+    first, again = run("softmax_ce", epochs=2, seed=4), run("softmax_ce", epochs=2, seed=4)
+    assert first.deterministic and first.weights_hash == again.weights_hash
+    assert [row["loss"] for row in first.history] == [row["loss"] for row in again.history]
 
 
 @pytest.mark.parametrize("formulation", ["sigmoid_bce", "logit_bce"])

@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from kerasce.bench.measure import WORKLOADS, measure_compare, measure_grid, measure_jobs, measure_workload
+from kerasce.framework import import_keras_quietly
 
 
 def parse_arguments(argv=None):
@@ -49,6 +50,7 @@ def parse_arguments(argv=None):
 
 def main(argv=None) -> int:
     arguments = parse_arguments(argv)
+    import_keras_quietly()
     lines = []
 
     def report(line):  # printed at once, so a later failure does not lose it

@@ -2,10 +2,11 @@
 resolved once into typed options."""
 
 from kerasce.config.loading import expand_grid, load_config, parse_config, parse_override, set_key
-from kerasce.config.schema import CHOICES, DEFAULTS, OPTIMIZERS, PRECISIONS, get_key, validate
+from kerasce.config.schema import BACKENDS, CHOICES, DEFAULTS, OPTIMIZERS, PRECISIONS, get_key, validate
 from kerasce.config.spec import NAME_KEYS, ModelOptions, RunConfig, RunSpec, TrainOptions
 
 __all__ = [
+    "BACKENDS",
     "CHOICES",
     "DEFAULTS",
     "NAME_KEYS",

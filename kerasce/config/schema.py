@@ -4,6 +4,8 @@ field, the bad value and the valid choices (with the closest one when a name is 
 Plain Python only: validating a config never imports TensorFlow or Keras.
 """
 
+import functools
+import importlib.util
 import math
 
 from kerasce.datasets import OPTION_TYPES, dataset_options
@@ -11,12 +13,19 @@ from kerasce.errors import ConfigError, DatasetError, choices_message
 from kerasce.model.formulations import FORMULATIONS
 
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+# Keras backends: the package each needs, and how to get it.
+BACKENDS = {
+    "tensorflow": ("tensorflow", "pip install tensorflow"),
+    "jax": ("jax", "pip install 'jax[cpu]'  (a default dependency of kerasce)"),
+    "torch": ("torch", "pip install -e '.[torch]'  (kerasce's optional PyTorch extra)"),
+}
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
 
 DEFAULTS = {
     "name": "kerasce",
     "formulation": "logits_ce",
     "precision": "float32",
+    "backend": "tensorflow",  # the Keras backend the run trains on: tensorflow | jax | torch
     "seed": 0,
     "data": {"dataset": "digits"},
     "model": {"hidden_units": [64], "float32_head": False, "logit_scale": 1.0},
@@ -34,6 +43,7 @@ DEFAULTS = {
 CHOICES = {
     "formulation": tuple(FORMULATIONS),
     "precision": PRECISIONS,
+    "backend": tuple(BACKENDS),
     "train.optimizer": OPTIMIZERS,
     "train.on_nan": ("stop", "continue"),
 }
@@ -75,6 +85,7 @@ def validate(config: dict) -> None:
         if get_key(config, key) not in choices:
             raise ConfigError(choices_message(key, get_key(config, key), choices))
     _check_ranges(config)
+    _check_backend_installed(config["backend"])
     if not config["name"].strip():
         raise ConfigError("name: the experiment name must not be empty")
     if config["seed"] < 0:
@@ -82,6 +93,15 @@ def validate(config: dict) -> None:
     units = config["model"]["hidden_units"]
     if not all(isinstance(u, int) and not isinstance(u, bool) and u > 0 for u in units):
         raise ConfigError(f"model.hidden_units: {units!r} must be a list of positive integers")
+
+
+@functools.cache
+def _check_backend_installed(backend: str) -> None:
+    package, install = BACKENDS[backend]
+    if importlib.util.find_spec(package) is None:
+        raise ConfigError(
+            f"backend: {backend!r} needs the {package} package, which is not installed; {install}"
+        )
 
 
 def _check_ranges(config: dict) -> None:

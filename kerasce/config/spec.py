@@ -39,6 +39,7 @@ class RunConfig:
     name: str
     formulation: Formulation
     precision: str
+    backend: str  # the Keras backend: chosen before Keras is imported, so by the process running the run
     seed: int
     data: dict  # the [data] table, read by the dataset loader
     model: ModelOptions
@@ -50,6 +51,7 @@ class RunConfig:
             name=config["name"],
             formulation=get_formulation(config["formulation"]),
             precision=config["precision"],
+            backend=config["backend"],
             seed=config["seed"],
             data=dict(config["data"]),
             model=ModelOptions(**{**config["model"], "hidden_units": tuple(config["model"]["hidden_units"])}),

@@ -15,7 +15,8 @@ from kerasce.run.record import cell_record, cell_start
 from kerasce.tracking.schema import Artifact, RunRecord
 from kerasce.tracking.store import check_reachable
 from kerasce.tracking.writer import open_experiment
-from kerasce.training.fit import TrainingResult, train_run
+from kerasce.training.fit import train_run
+from kerasce.training.result import TrainingResult
 
 
 def dataset_for(spec: RunSpec, cache: dict) -> Dataset:

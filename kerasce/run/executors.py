@@ -1,21 +1,26 @@
 """Executors: who runs a grid's cells. The grid loop hands an executor plain, picklable cell specs
 and a store reference, and reads outcomes as they finish; it never knows which executor runs.
 
-- InProcess: one cell after another in this process.
-- ProcessPool (--jobs N): N spawned worker processes, each importing TensorFlow once, limited to
-  its share of the cores, pulling cells from a queue. The parent keeps the processes, so an
-  interruption reaches them (SIGTERM, which each worker turns into KILLED runs) and a dead worker
-  is noticed.
+- InProcess: one cell after another in this process (whose Keras backend is fixed).
+- ProcessPool: spawned worker processes pulling cells from a queue, each started with its cells'
+  KERAS_BACKEND (Keras reads it once, at import), importing the framework once and limited to its
+  share of the cores. The parent keeps the processes, so an interruption reaches them (SIGTERM,
+  which each worker turns into KILLED runs) and a dead worker is noticed.
+- Local (--jobs N, default one per core): per backend, InProcess when one process would do and
+  this process runs that backend, else a ProcessPool.
 """
 
 import multiprocessing
 import os
 import queue
 import signal
+import sys
 from collections.abc import Iterator
 from typing import Protocol
 
 from kerasce.config.spec import RunSpec
+from kerasce.errors import KerasceError
+from kerasce.framework import import_keras_quietly
 from kerasce.run.job import CellOutcome, StoreRef
 
 POLL_SECONDS = 1.0
@@ -26,10 +31,33 @@ class Executor(Protocol):
         """Run every cell into `store`, yielding each outcome as it finishes."""
         ...
 
+    def describe(self, cells: list[RunSpec]) -> str:
+        """Where the cells will run, for the plan line: "in 2 worker processes"."""
+        ...
+
 
 def raise_interrupt(signum, frame):
     """SIGTERM behaves like Ctrl-C: the current run ends KILLED."""
     raise KeyboardInterrupt(f"signal {signum}")
+
+
+def process_backend() -> str:
+    """The Keras backend this process runs (fixed once Keras is imported)."""
+    if "keras" in sys.modules:
+        return sys.modules["keras"].backend.backend()
+    return os.environ.get("KERAS_BACKEND", "tensorflow")
+
+
+def by_backend(cells: list[RunSpec]) -> dict[str, list[RunSpec]]:
+    groups = {}
+    for spec in cells:
+        groups.setdefault(spec.resolved.backend, []).append(spec)
+    return groups
+
+
+def available_cores() -> int:
+    """Cores this process may run on (a container or taskset may allow fewer than the machine has)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 class InProcess:
@@ -38,20 +66,41 @@ class InProcess:
     def __init__(self, datasets: dict | None = None):
         self.datasets = datasets if datasets is not None else {}
 
+    def describe(self, cells: list[RunSpec]) -> str:
+        return "in this process"
+
     def run(self, cells: list[RunSpec], store: StoreRef) -> Iterator[CellOutcome]:
-        from kerasce.run.cell import run_cell  # imports Keras: only when cells really run
+        foreign = sorted(set(by_backend(cells)) - {process_backend()})
+        if foreign:
+            raise KerasceError(
+                f"this process runs Keras on {process_backend()}; cells on {', '.join(foreign)} need "
+                "worker processes started with that backend (run them with --jobs 2 or more)"
+            )
+        import_keras_quietly()  # only when cells really run here, not in a pool's parent
+        from kerasce.run.cell import run_cell
 
         for spec in cells:
             yield run_cell(spec, store, self.datasets)
 
 
-def _worker(tasks, results, store: StoreRef, threads: int):
-    signal.signal(signal.SIGTERM, raise_interrupt)
-    import tensorflow as tf
+def _limit_threads(backend: str, threads: int) -> None:
+    """N workers on C cores: each gets C / N threads, so they do not fight over the cores."""
+    if backend == "tensorflow":
+        import tensorflow as tf
 
-    # N workers on C cores: each gets C / N threads, so they do not fight over the cores.
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
-    tf.config.threading.set_inter_op_parallelism_threads(threads)
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    elif backend == "torch":
+        import torch
+
+        torch.set_num_threads(threads)
+
+
+def _worker(backend: str, tasks, results, store: StoreRef, threads: int):
+    os.environ["KERAS_BACKEND"] = backend  # before Keras is imported: Keras reads it once
+    signal.signal(signal.SIGTERM, raise_interrupt)
+    import_keras_quietly()
+    _limit_threads(backend, threads)
     from kerasce.run.cell import run_cell
 
     datasets = {}
@@ -60,23 +109,36 @@ def _worker(tasks, results, store: StoreRef, threads: int):
             results.put(run_cell(spec, store, datasets))
     except KeyboardInterrupt:
         os._exit(130)  # the run is marked KILLED already; no traceback noise from a worker
+    except KerasceError as error:  # the tracking server went away: the parent ends the grid with it
+        results.put(error)
 
 
 class ProcessPool:
-    """Cells in `jobs` spawned worker processes writing to the same store."""
+    """Cells in up to `jobs` spawned worker processes writing to the same store; the cells of each
+    backend in workers of that backend, one backend after another."""
 
     def __init__(self, jobs: int):
         self.jobs = jobs
 
+    def describe(self, cells: list[RunSpec]) -> str:
+        groups = by_backend(cells)
+        workers = max(min(self.jobs, len(group)) for group in groups.values())
+        on = f" ({', '.join(groups)})" if len(groups) > 1 else ""
+        return f"in {workers} worker process{'es' if workers > 1 else ''}{on}"
+
     def run(self, cells: list[RunSpec], store: StoreRef) -> Iterator[CellOutcome]:
-        context = multiprocessing.get_context("spawn")  # fresh interpreters: TensorFlow does not survive fork
+        for backend, group in by_backend(cells).items():
+            yield from self._run_backend(backend, group, store)
+
+    def _run_backend(self, backend: str, cells: list[RunSpec], store: StoreRef) -> Iterator[CellOutcome]:
+        context = multiprocessing.get_context("spawn")  # fresh interpreters: frameworks do not survive fork
         tasks, results = context.Queue(), context.Queue()
         jobs = min(self.jobs, len(cells))
         for spec in [*cells, *[None] * jobs]:
             tasks.put(spec)
-        threads = max(1, (os.cpu_count() or 1) // jobs)
+        threads = max(1, available_cores() // jobs)
         workers = [
-            context.Process(target=_worker, daemon=True, args=(tasks, results, store, threads))
+            context.Process(target=_worker, daemon=True, args=(backend, tasks, results, store, threads))
             for _ in range(jobs)
         ]
         for worker in workers:
@@ -95,15 +157,35 @@ class ProcessPool:
     def _next_outcome(results, workers) -> CellOutcome:
         while True:
             try:
-                return results.get(timeout=POLL_SECONDS)
+                outcome = results.get(timeout=POLL_SECONDS)
             except queue.Empty:
                 if not any(worker.is_alive() for worker in workers):
                     raise RuntimeError(
                         "every worker process ended before the grid did; runs they left "
                         "RUNNING are marked KILLED and rerun by the next invocation"
                     ) from None
+                continue
+            if isinstance(outcome, KerasceError):
+                raise outcome
+            return outcome
 
 
-def executor_for(jobs: int, n_cells: int, datasets: dict) -> Executor:
-    """In process for one job (or one cell), else a process pool."""
-    return ProcessPool(jobs) if jobs > 1 and n_cells > 1 else InProcess(datasets)
+class Local:
+    """`--jobs N` on this machine: per backend, in this process when one process would do and this
+    process runs that backend, else in worker processes."""
+
+    def __init__(self, jobs: int, datasets: dict):
+        self.jobs, self.datasets = jobs, datasets
+
+    def _chosen(self, backend: str, cells: list[RunSpec]) -> Executor:
+        if min(self.jobs, len(cells)) <= 1 and backend == process_backend():
+            return InProcess(self.datasets)
+        return ProcessPool(self.jobs)
+
+    def describe(self, cells: list[RunSpec]) -> str:
+        places = {self._chosen(b, group).describe(group) for b, group in by_backend(cells).items()}
+        return " and ".join(sorted(places))
+
+    def run(self, cells: list[RunSpec], store: StoreRef) -> Iterator[CellOutcome]:
+        for backend, group in by_backend(cells).items():
+            yield from self._chosen(backend, group).run(group, store)

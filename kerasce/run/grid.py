@@ -46,8 +46,10 @@ def run_grid(
     Ctrl-C or SIGTERM (raised as KeyboardInterrupt) ends the current runs and the parent KILLED.
     """
     plan = plan_grid(tracker, specs, datasets, rerun)
+    executor = executor or InProcess(datasets)
     if not quiet:
-        print(plan.summary(len(specs)))
+        where = f", {executor.describe(plan.to_run)}" if plan.to_run else ""
+        print(plan.summary(len(specs)) + where)
     result = GridResult(plan, tracker.uri)
     if not plan.to_run:
         return result
@@ -57,7 +59,7 @@ def run_grid(
     store = StoreRef(tracker.uri, tracker.experiment_name, parent.run_id)
     try:
         with tqdm(total=len(plan.to_run), unit="run", disable=quiet, dynamic_ncols=True) as progress:
-            for outcome in (executor or InProcess(datasets)).run(plan.to_run, store):
+            for outcome in executor.run(plan.to_run, store):
                 result.outcomes.append(outcome)
                 if not quiet:
                     progress.write(outcome.summary)

@@ -23,9 +23,8 @@ from kerasce.evaluate.figures import (
 from kerasce.evaluate.metrics import evaluate_predictions, metric_safe, pr_curve_table, reliability_table
 from kerasce.run.inputs import grid_table
 from kerasce.run.provenance import process_tags, provenance_tags
-from kerasce.tracking.schema import Artifact, Kind, Metric, RunRecord, RunStart, Tag
-from kerasce.training.fit import TrainingResult
-from kerasce.training.instruments import EVENT_COLUMNS
+from kerasce.tracking.schema import NAN_EVENT_COLUMNS, Artifact, Kind, Metric, RunRecord, RunStart, Tag
+from kerasce.training.result import TrainingResult
 
 
 def flatten(config: dict, prefix: str = "") -> dict:
@@ -150,7 +149,7 @@ def run_texts(config: dict, dataset: Dataset, result: TrainingResult, curve, cal
     texts = {
         Artifact.CONFIG: json.dumps(config, indent=2, sort_keys=True),
         Artifact.HISTORY: csv_text(pd.DataFrame(result.history)),
-        Artifact.NAN_EVENTS: csv_text(pd.DataFrame(result.events, columns=EVENT_COLUMNS)),
+        Artifact.NAN_EVENTS: csv_text(pd.DataFrame(result.events, columns=NAN_EVENT_COLUMNS)),
         Artifact.TEST_PREDICTIONS: csv_text(predictions),
         Artifact.PR_CURVE: csv_text(curve),
     }

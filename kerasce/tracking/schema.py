@@ -63,6 +63,10 @@ class Artifact:
     TRACEBACK = "traceback.txt"
 
 
+# nan_events.csv: one row per non-finite batch
+NAN_EVENT_COLUMNS = ["epoch", "batch", "global_step", "nonfinite", "loss", "grad_norm"]
+
+
 class Metric:
     """Run-level metric keys (per-epoch metrics are Keras' logs plus EpochRecorder's)."""
 

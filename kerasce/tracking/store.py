@@ -6,6 +6,7 @@ plain file store). `--tracking-uri` or MLFLOW_TRACKING_URI point elsewhere, a se
 
 import contextlib
 import fcntl
+import logging
 import os
 from pathlib import Path
 
@@ -21,6 +22,10 @@ REACHABILITY_TIMEOUT = 5  # seconds to wait for a tracking server's /health at s
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
+
+
+# "Creating initial MLflow database tables..." on every new store is not news to a user.
+logging.getLogger("mlflow.store.db.utils").setLevel(logging.WARNING)
 
 
 class TrackingUnavailable(KerasceError):

@@ -3,51 +3,48 @@
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from kerasce.config.spec import RunConfig
 from kerasce.datasets import Dataset
 from kerasce.model.loss_path import detect_loss_path
 from kerasce.model.models import build_model, compile_model
-from kerasce.training.instruments import EpochRecorder, HeadProbe, InstabilityMonitor, InstrumentedModel
+from kerasce.training.instrumented import InstrumentedModel
+from kerasce.training.instruments import EpochRecorder, HeadProbe, InstabilityMonitor
+from kerasce.training.result import TrainingResult
 
 EVALUATION_BATCH = 1024  # forward-only passes: large batches, same results
-
-
-@dataclass
-class TrainingResult:
-    """What one run produced, as plain values (the model aside)."""
-
-    loss_path: str
-    initial_loss: float
-    history: list[dict]  # one row per epoch: epoch and its metrics
-    events: list[dict]  # one row per non-finite batch, columns EVENT_COLUMNS
-    event_count: int  # events counted, itemised or not
-    skipped_steps: int
-    nan_status: str  # none | stopped | continued
-    test_loss: float
-    test_outputs: np.ndarray  # the head's raw outputs on the test split
-    test_probabilities: np.ndarray  # (n, C) float64
-    test_logits_before: np.ndarray  # the head's logits on the test split before training
-    test_logits: np.ndarray  # ... and after
-    train_seconds: float
-    deterministic: bool
-    weights_hash: str  # of the final weights: the same config on the same machine gives the same hash
-    model: keras.Model = field(repr=False)
 
 
 _determinism_enabled = False  # TensorFlow op determinism cannot be switched off once on
 
 
 def seed_everything(seed: int, deterministic: bool) -> bool:
-    """Seed Python, NumPy and TensorFlow; enable op determinism if asked. Returns whether it is on."""
-    global _determinism_enabled
+    """Seed Python, NumPy and Keras (and TensorFlow when loaded); make ops deterministic if asked.
+    Returns whether they are.
+
+    TensorFlow needs op determinism switched on. JAX has no switch: its CPU kernels are
+    deterministic (the same config twice gives the same losses and weights hash, to the bit);
+    on GPU that would take XLA_FLAGS=--xla_gpu_deterministic_ops=true before JAX starts.
+    """
     keras.utils.set_random_seed(seed)
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return _tensorflow_determinism(deterministic)
+    if backend == "jax":
+        import jax
+
+        return deterministic and jax.default_backend() == "cpu"
+    return False  # other backends: no determinism switched on here
+
+
+def _tensorflow_determinism(deterministic: bool) -> bool:
+    global _determinism_enabled
     if deterministic and not _determinism_enabled:
+        import tensorflow as tf
+
         tf.config.experimental.enable_op_determinism()
         _determinism_enabled = True
     return _determinism_enabled

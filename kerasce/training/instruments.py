@@ -1,121 +1,136 @@
 """Instruments inside training: counters written by the compiled train step and read once per
 epoch, the probe that reads the head's logits, and the callback that turns both into epoch rows.
 
-The train step is Keras' own (forward, compiled loss, loss scaling, optimizer) plus counters kept
-in variables: non-finite batches with their step and values, the gradient norm, steps skipped by
-loss scaling, and samples in the clipped dead zone. Looking for NaN costs no per-batch host
-synchronisation.
+The counting is written once, with `keras.ops` on Keras variables, and runs inside the compiled
+step of either backend (see `kerasce/training/instrumented.py`): non-finite batches with their step
+and values, the gradient norm, steps skipped by loss scaling, and samples in the clipped dead zone.
+Looking for NaN costs no per-batch host synchronisation.
 """
 
 import math
 
 import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 from kerasce.evaluate.metrics import average_precision
 from kerasce.model.formulations import Formulation
 from kerasce.model.numerics import EPSILON, to_probabilities
 
 MAX_EVENTS_PER_EPOCH = 256  # events past this are counted, not itemised
-EVENT_COLUMNS = ["epoch", "batch", "global_step", "nonfinite", "loss", "grad_norm"]
+COUNTERS = (
+    "nonfinite_batches",
+    "skipped_steps",
+    "grad_norm_sum",
+    "finite_steps",
+    "dead_samples",
+    "seen_samples",
+    "events",
+)
+
+
+def _state(value, dtype: str) -> keras.Variable:
+    # autocast off: under a mixed policy a float32 counter must not be read as float16
+    return keras.Variable(value, dtype=dtype, trainable=False, autocast=False)
+
+
+def global_norm(gradients):
+    """The gradients' joint L2 norm in float32 (inf or NaN when any gradient is)."""
+    squares = [ops.sum(ops.square(ops.cast(g, "float32"))) for g in gradients if g is not None]
+    return ops.sqrt(ops.sum(ops.stack(squares)))
 
 
 class InstabilityMonitor:
-    """Variables the compiled train step writes and the epoch callback reads and resets."""
+    """Variables the compiled train step writes and the epoch callback reads and resets.
+
+    Float32 and int32 only: JAX (without x64) has no float64, and the counts are reset each epoch.
+    """
 
     def __init__(self, formulation: Formulation, loss_scaling: bool):
         self.output_kind, self.loss_scaling = formulation.output, loss_scaling
-        self.global_step = tf.Variable(0, dtype=tf.int64, trainable=False)
-        self.epoch_counters = {
-            name: tf.Variable(0.0, dtype=tf.float64, trainable=False)
-            for name in (
-                "nonfinite_batches",
-                "skipped_steps",
-                "grad_norm_sum",
-                "finite_steps",
-                "dead_samples",
-                "seen_samples",
-                "events",
-            )
-        }
-        self.event_rows = tf.Variable(tf.zeros((MAX_EVENTS_PER_EPOCH, 3), tf.float64), trainable=False)
+        self.global_step = _state(0, "int32")
+        self.epoch_counters = {name: _state(0.0, "float32") for name in COUNTERS}
+        self.event_steps = _state(np.zeros(MAX_EVENTS_PER_EPOCH), "int32")
+        self.event_values = _state(np.zeros((MAX_EVENTS_PER_EPOCH, 2)), "float32")  # loss, gradient norm
+
+    @property
+    def variables(self) -> list:
+        return [self.global_step, *self.epoch_counters.values(), self.event_steps, self.event_values]
 
     def reset(self):
         for counter in self.epoch_counters.values():
             counter.assign(0.0)
 
     def read(self) -> tuple[dict, np.ndarray]:
-        counts = {name: float(v.numpy()) for name, v in self.epoch_counters.items()}
-        rows = self.event_rows.numpy()[: int(min(counts["events"], MAX_EVENTS_PER_EPOCH))]
-        return counts, rows
+        """The epoch's counts, and one row (global step, loss, gradient norm) per itemised event."""
+        counts = {name: float(ops.convert_to_numpy(v)) for name, v in self.epoch_counters.items()}
+        itemised = int(min(counts["events"], MAX_EVENTS_PER_EPOCH))
+        steps = ops.convert_to_numpy(self.event_steps)[:itemised, None]
+        values = ops.convert_to_numpy(self.event_values)[:itemised]
+        return counts, np.concatenate([steps.astype(np.float64), values.astype(np.float64)], axis=1)
 
     def record(self, loss, gradients, loss_scale, y, y_pred):
-        """Runs inside the compiled step: only graph ops, no host round trip."""
-        loss = tf.cast(loss, tf.float64)
-        grad_norm = tf.cast(tf.linalg.global_norm([tf.cast(g, tf.float32) for g in gradients]), tf.float64)
-        grad_norm = grad_norm / tf.cast(loss_scale, tf.float64)
-        loss_finite, grads_finite = tf.math.is_finite(loss), tf.math.is_finite(grad_norm)
+        """Count one step. Runs inside the compiled step: `keras.ops` and variable assignments only
+        (on JAX inside a StatelessScope, so the assignments become the step's new state)."""
+        loss = ops.cast(loss, "float32")
+        grad_norm = ops.divide(global_norm(gradients), ops.cast(loss_scale, "float32"))
+        loss_finite, grads_finite = ops.isfinite(loss), ops.isfinite(grad_norm)
         # Under dynamic loss scaling an overflowing scaled gradient is routine: the step is
         # skipped and the scale halved. That is a skipped step, not an instability event.
-        skipped = tf.logical_and(self.loss_scaling, tf.logical_and(loss_finite, ~grads_finite))
-        event = tf.logical_and(~tf.logical_and(loss_finite, grads_finite), ~skipped)
-        counters = self.epoch_counters
-        counters["nonfinite_batches"].assign_add(tf.cast(event, tf.float64))
-        counters["skipped_steps"].assign_add(tf.cast(skipped, tf.float64))
-        counters["grad_norm_sum"].assign_add(tf.where(grads_finite, grad_norm, 0.0))
-        counters["finite_steps"].assign_add(tf.cast(grads_finite, tf.float64))
-        dead = self._dead_zone(y, y_pred)
-        counters["dead_samples"].assign_add(tf.reduce_sum(tf.cast(dead, tf.float64)))
-        counters["seen_samples"].assign_add(tf.cast(tf.size(dead), tf.float64))
-        index = tf.cast(counters["events"], tf.int32)
-        itemise = tf.logical_and(event, index < MAX_EVENTS_PER_EPOCH)
-        tf.cond(itemise, lambda: self._write_event(index, loss, grad_norm), lambda: tf.constant(False))
-        counters["events"].assign_add(tf.cast(event, tf.float64))
+        skipped = ops.logical_and(loss_finite, ops.logical_not(grads_finite))
+        skipped = ops.logical_and(skipped, self.loss_scaling)
+        event = ops.logical_not(ops.logical_or(ops.logical_and(loss_finite, grads_finite), skipped))
+        self._itemise(event, loss, grad_norm)
+        dead = ops.cast(self._dead_zone(y, y_pred), "float32")
+        increments = {
+            "nonfinite_batches": event,
+            "skipped_steps": skipped,
+            "grad_norm_sum": ops.where(grads_finite, grad_norm, 0.0),
+            "finite_steps": grads_finite,
+            "dead_samples": ops.sum(dead),
+            "seen_samples": ops.size(dead),
+            "events": event,
+        }
+        for name, increment in increments.items():
+            self.epoch_counters[name].assign_add(ops.cast(increment, "float32"))
         self.global_step.assign_add(1)
 
-    def _write_event(self, index, loss, grad_norm):
-        row = tf.stack([tf.cast(self.global_step, tf.float64), loss, grad_norm])
-        self.event_rows.scatter_nd_update([[index]], [row])
-        return tf.constant(True)
+    def _itemise(self, event, loss, grad_norm):
+        """Write the event into the next free row; no row is free past MAX_EVENTS_PER_EPOCH."""
+        # `.value`: jax.numpy functions refuse Keras variables (their values in the StatelessScope)
+        index = ops.cast(self.epoch_counters["events"].value, "int32")
+        row = ops.logical_and(ops.equal(ops.arange(MAX_EVENTS_PER_EPOCH, dtype="int32"), index), event)
+        self.event_steps.assign(ops.where(row, self.global_step.value, self.event_steps.value))
+        values = ops.expand_dims(ops.stack([loss, grad_norm]), 0)
+        self.event_values.assign(ops.where(ops.expand_dims(row, 1), values, self.event_values.value))
 
     def _dead_zone(self, y, y_pred):
         """Per sample: is the true-class probability, as the head gives it, below EPSILON?"""
-        y_pred = tf.cast(y_pred, tf.float32)
-        labels = tf.cast(tf.reshape(y, [-1]), tf.int32)
+        y_pred = ops.cast(y_pred, "float32")
+        labels = ops.cast(ops.reshape(y, (-1,)), "int32")
         if y_pred.shape[-1] == 1:  # one sigmoid unit: P(label) is p or 1 - p
-            value = y_pred[:, 0]
+            value, positive = y_pred[:, 0], ops.equal(labels, 1)
             if self.output_kind == "logits":
-                signed = tf.where(labels == 1, value, -value)
-                return tf.math.log_sigmoid(signed) < math.log(EPSILON)
-            return tf.where(labels == 1, value, 1.0 - value) < EPSILON
+                return ops.less(ops.log_sigmoid(ops.where(positive, value, -value)), math.log(EPSILON))
+            return ops.less(ops.where(positive, value, 1.0 - value), EPSILON)
         if self.output_kind == "logits":
-            y_pred = tf.nn.log_softmax(y_pred)
-        true_class = tf.gather(y_pred, labels, axis=1, batch_dims=1)
+            y_pred = ops.log_softmax(y_pred, axis=-1)
+        true_class = ops.take_along_axis(y_pred, ops.expand_dims(labels, 1), axis=1)[:, 0]
         if self.output_kind == "probabilities":
-            return true_class < EPSILON
-        return true_class < math.log(EPSILON)
+            return ops.less(true_class, EPSILON)
+        return ops.less(true_class, math.log(EPSILON))
 
 
-class InstrumentedModel(keras.Model):
-    """The same layers as the built model, with a train step that also feeds the monitor."""
-
-    monitor: InstabilityMonitor
-
-    def train_step(self, data):
-        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
-        loss_scale = self.optimizer.scale_loss(tf.constant(1.0))
-        with tf.GradientTape() as tape:
-            y_pred = self(x, training=True)
-            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
-            scaled_loss = self.optimizer.scale_loss(loss)
-        gradients = tape.gradient(scaled_loss, self.trainable_variables)
-        self.optimizer.apply_gradients(zip(gradients, self.trainable_variables, strict=True))
-        self.monitor.record(loss, gradients, loss_scale, y, y_pred)
-        for metric in self.metrics:
-            if metric.name == "loss":
-                metric.update_state(loss, sample_weight=tf.shape(x)[0])
-        return self.compute_metrics(x, y, y_pred, sample_weight)
+def record_step(model, loss, gradients, loss_scale, data, y_pred) -> dict:
+    """What every instrumented train step does after the optimizer: count the step, update the
+    loss tracker and the compiled metrics, and return the logs (stateful Keras code: both
+    backends' steps call it, JAX inside a StatelessScope)."""
+    x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+    model.monitor.record(loss, gradients, loss_scale, y, y_pred)
+    for metric in model.metrics:
+        if metric.name == "loss":
+            metric.update_state(loss, sample_weight=ops.shape(x)[0])
+    return model.compute_metrics(x, y, y_pred, sample_weight)
 
 
 class HeadProbe:
@@ -131,12 +146,17 @@ class HeadProbe:
         hidden, outputs = self.model.predict_on_batch(features)
         kernel, bias = self.head.get_weights()
         with np.errstate(all="ignore"):
-            logits = self.head.logit_scale * (hidden.astype(np.float64) @ kernel + bias)
-            return outputs, logits, to_probabilities(outputs, self.output_kind)
+            logits = self.head.logit_scale * (np.asarray(hidden, np.float64) @ kernel + bias)
+            return np.asarray(outputs), logits, to_probabilities(outputs, self.output_kind)
 
 
 class EpochRecorder(keras.callbacks.Callback):
-    """Once per epoch: read the monitor, measure the validation split, report, maybe stop."""
+    """Once per epoch: read the monitor, measure the validation split, report, maybe stop.
+
+    Reading costs nothing extra on JAX: Keras' JAX `fit` writes the step's state back into the
+    variables (`jax_state_sync`) before `on_epoch_end`, and reads them again after
+    `on_epoch_begin`, so the reset there reaches the next step.
+    """
 
     def __init__(self, monitor, probe, dataset, stop_on_nan, on_epoch):
         super().__init__()
@@ -146,7 +166,7 @@ class EpochRecorder(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self.monitor.reset()
-        self.epoch_start_step = int(self.monitor.global_step.numpy())
+        self.epoch_start_step = int(ops.convert_to_numpy(self.monitor.global_step))
 
     def on_epoch_end(self, epoch, logs=None):
         counts, rows = self.monitor.read()
