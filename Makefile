@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-fast experiment report lint format ui clean
+.PHONY: test test-fast test-torch experiment report lint format ui clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,11 +12,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-test: $(STAMP)  ## the whole suite, slow tests included (what CI runs)
+# The training instruments and the loss-path probe run once more on JAX (Keras picks its backend
+# when it is imported, so that is a second process); tests/test_backends.py mixes both in a grid.
+JAX_TESTS := tests/test_loss_path.py tests/test_instruments.py tests/test_training.py
+
+test: $(STAMP)  ## the whole suite, slow tests included, then the backend tests on JAX (what CI runs)
 	$(BIN)/python -m pytest -q
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -q $(JAX_TESTS)
 
 test-fast: $(STAMP)  ## the suite without tests marked slow
 	$(BIN)/python -m pytest -q -m 'not slow'
+
+TORCH_TESTS := tests/test_training.py tests/test_loss_path.py tests/test_instruments.py tests/test_losses.py tests/test_models.py
+
+test-torch: $(STAMP)  ## the backend tests on PyTorch (installs the optional torch extra; CI does not)
+	$(BIN)/python -m pip install --quiet -e '.[torch]'
+	KERAS_BACKEND=torch $(BIN)/python -m pytest -q $(TORCH_TESTS)
 
 experiment: $(STAMP)  ## the default experiment on embedded data, into mlruns/
 	$(BIN)/python -m kerasce.experiment

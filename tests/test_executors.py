@@ -30,7 +30,7 @@ def test_one_job_or_one_cell_runs_in_process_and_says_where():
 def test_each_backend_gets_its_own_workers():
     mixed = cells(2, backend=["tensorflow", "jax"])
     assert ProcessPool(2).describe(mixed) == "in 2 worker processes (tensorflow, jax)"
-    assert Local(1, {}).describe(mixed) == "in 1 worker process and in this process"
+    assert Local(1, {}).describe(mixed) == "tensorflow in this process, jax in 1 worker process"
     with pytest.raises(KerasceError, match="cells on jax need worker processes"):
         next(InProcess().run(mixed, StoreRef("sqlite:///unused.db", "x", "parent")))
 

@@ -7,6 +7,7 @@ Per workload, interleaved and repeated (median of --repeats after one warm-up):
 """
 
 import argparse
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -45,11 +46,18 @@ def parse_arguments(argv=None):
     )
     parser.add_argument("--compare", type=int, metavar="N", help="also time kerasce.compare over N runs")
     parser.add_argument("--only-extra", action="store_true", help="skip the (a) (b) (c) workloads")
+    parser.add_argument(
+        "--backend",
+        choices=("tensorflow", "jax", "torch"),
+        default="tensorflow",
+        help="the Keras backend of the (a) (b) (c) workloads (default: tensorflow)",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
     arguments = parse_arguments(argv)
+    os.environ["KERAS_BACKEND"] = arguments.backend  # before Keras is imported: it reads it once
     import_keras_quietly()
     lines = []
 
@@ -61,18 +69,20 @@ def main(argv=None) -> int:
         store = Path(directory)
         if not arguments.only_extra:
             for name in arguments.workload or list(WORKLOADS):
-                medians = measure_workload(name, arguments.repeats, store)
+                medians = measure_workload(name, arguments.repeats, store, arguments.backend)
                 a, b, c = medians["bare"], medians["kerasce"], medians["autolog"]
                 report(
-                    f"{name:<14} bare fit (a) {a:6.2f}s  kerasce runner (b) {b:6.2f}s  autolog (c) "
+                    f"{name:<14} [{arguments.backend}] bare fit (a) {a:6.2f}s  kerasce runner (b) {b:6.2f}s  "
+                    f"autolog (c) "
                     f"{c:6.2f}s  b/a {b / a:5.3f}  c/a {c / a:5.3f}  (b without figures: "
                     f"{medians['kerasce-no-figures']:.2f}s, {medians['kerasce-no-figures'] / a:5.3f})"
                 )
         if arguments.grid:
             grid = measure_grid(arguments.grid, store)
             report(
-                f"grid {arguments.grid} ({grid['cells']} cells): wall {grid['wall']:.1f}s; bare fits "
-                f"{grid['bare_sum']:.1f}s + start-up {grid['startup']:.1f}s; ratio {grid['ratio']:.3f}"
+                f"grid {arguments.grid} ({grid['cells']} cells, {grid['workers']} workers): wall "
+                f"{grid['wall']:.1f}s; bare fits {grid['bare_sum']:.1f}s, start-up {grid['startup']:.1f}s; "
+                f"(wall - start-up) / (bare fits / workers) = {grid['ratio']:.3f}"
             )
         if arguments.jobs_speedup:
             jobs = measure_jobs(store)

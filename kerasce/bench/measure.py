@@ -42,17 +42,16 @@ def bare_fit(run: RunConfig, dataset) -> float:
     return time.perf_counter() - started
 
 
-def measure_workload(name: str, repeats: int, store: Path) -> dict:
+def measure_workload(name: str, repeats: int, store: Path, backend: str = "tensorflow") -> dict:
     from kerasce.run.cell import dataset_for, run_cell
     from kerasce.run.job import StoreRef
     from kerasce.tracking.autolog import keras_autolog_run
     from kerasce.tracking.schema import RunStart
     from kerasce.tracking.writer import Tracker
 
-    spec = expand_grid(*parse_config({"name": f"bench-{name}", **WORKLOADS[name]}))[0]
-    no_figures = expand_grid(
-        *parse_config({"name": f"bench-{name}", **WORKLOADS[name]}, ["train.figures=false"])
-    )[0]
+    workload = {"name": f"bench-{name}", "backend": backend, **WORKLOADS[name]}
+    spec = expand_grid(*parse_config(workload))[0]
+    no_figures = expand_grid(*parse_config(workload, ["train.figures=false"]))[0]
     datasets = {}
     dataset = dataset_for(spec, datasets)
     uri = f"sqlite:///{store / 'mlflow.db'}"
@@ -109,7 +108,9 @@ def framework_startup_seconds() -> float:
 
 
 def measure_grid(path: Path, store: Path) -> dict:
-    """The grid through the CLI against the sum of its bare fits plus one framework start-up."""
+    """The grid through the CLI (default --jobs auto) against the sum of its bare fits shared
+    among the workers, plus one framework start-up (the workers start side by side)."""
+    from kerasce.run.executors import available_cores
     from kerasce.run.inputs import load_datasets
 
     specs = expand_grid(*load_config(path))
@@ -117,12 +118,14 @@ def measure_grid(path: Path, store: Path) -> dict:
     bare = sum(bare_fit(spec.resolved, datasets[spec.dataset_key]) for spec in specs)
     startup = framework_startup_seconds()
     wall = cli_seconds("--config", str(path), "--tracking-uri", f"sqlite:///{store / 'grid.db'}")
+    workers = min(available_cores(), len(specs))
     return {
         "cells": len(specs),
+        "workers": workers,
         "bare_sum": bare,
         "startup": startup,
         "wall": wall,
-        "ratio": wall / (bare + startup),
+        "ratio": (wall - startup) / (bare / workers),
     }
 
 

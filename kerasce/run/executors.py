@@ -183,8 +183,10 @@ class Local:
         return ProcessPool(self.jobs)
 
     def describe(self, cells: list[RunSpec]) -> str:
-        places = {self._chosen(b, group).describe(group) for b, group in by_backend(cells).items()}
-        return " and ".join(sorted(places))
+        groups = by_backend(cells)
+        if len(groups) == 1:
+            return self._chosen(*next(iter(groups.items()))).describe(cells)
+        return ", ".join(f"{b} {self._chosen(b, group).describe(group)}" for b, group in groups.items())
 
     def run(self, cells: list[RunSpec], store: StoreRef) -> Iterator[CellOutcome]:
         for backend, group in by_backend(cells).items():

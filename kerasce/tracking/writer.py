@@ -90,8 +90,11 @@ class RunWriter:
         self.pending = []  # asynchronous epoch writes not yet confirmed
 
     def log_epoch(self, epoch: int, metrics: dict) -> None:
-        """One epoch's finite metrics and a heartbeat tag, written in the background while
-        training goes on; complete() and finish() wait for every write."""
+        """One epoch's finite metrics and a heartbeat tag, written in the background while the next
+        epoch trains. At most one write is pending: the previous epoch's has had a whole epoch to
+        finish, and a tracking server that went away surfaces at the next epoch instead of after
+        a queue of writes has each used up its retries."""
+        self._wait()
         self.pending.append(
             self.client.log_batch(
                 self.run_id,
@@ -133,9 +136,9 @@ class RunWriter:
         self.client.set_terminated(self.run_id, status)
 
     def _wait(self) -> None:
-        for operation in self.pending:
+        pending, self.pending = self.pending, []  # a failed write is reported once, not again
+        for operation in pending:
             operation.wait()
-        self.pending.clear()
 
 
 def _chunks(items: list, size: int):
