@@ -23,7 +23,9 @@ GRID = [
     "--set",
     "data.max_samples=200",
     "--set",
-    "train.epochs=50",
+    "train.epochs=12",
+    "--set",
+    "train.figures=false",
     "--jobs",
     "1",  # one cell at a time, so the server goes away with one cell finished and one under way
 ]
