@@ -32,9 +32,9 @@ test-torch: $(STAMP)  ## the backend tests on PyTorch (installs the optional tor
 experiment: $(STAMP)  ## the default experiment on embedded data, into mlruns/
 	$(BIN)/python -m kerasce.experiment
 
-CLAIMS := binary_heads imbalance_pr naive_overflow mixed_precision_head
+CLAIMS := binary_heads imbalance_pr naive_overflow mixed_precision_head backends
 
-report: $(STAMP)  ## the four claim experiments, then docs/FINDINGS.md from their runs
+report: $(STAMP)  ## the claim experiments, then docs/FINDINGS.md from their runs
 	for claim in $(CLAIMS); do $(BIN)/python -m kerasce.experiment --quiet --config experiments/$$claim.toml || exit 1; done
 	$(BIN)/python -m kerasce.report
 

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from kerasce.analyze.claims import mixed_head_verdict, naive_overflow_verdict, overlap
+from kerasce.analyze.claims import backends_verdict, mixed_head_verdict, naive_overflow_verdict, overlap
 
 
 def row(mean, low, high):
@@ -44,3 +44,20 @@ def test_mixed_head_verdict_reads_the_measured_paths():
     assert mixed_head_verdict(table)[0] == "supported"
     table.loc[3, "loss_path"] = "clipped_probabilities"
     assert mixed_head_verdict(table)[0] == "not supported"
+
+
+def test_backends_verdict_needs_the_split_on_every_probability_head():
+    rows = [
+        ("softmax_ce", "tensorflow", "recovered_logits", 0.21),
+        ("softmax_ce", "jax", "clipped_probabilities", 0.25),
+        ("sigmoid_bce", "tensorflow", "recovered_logits", 0.11),
+        ("sigmoid_bce", "jax", "clipped_probabilities", 0.12),
+        ("logits_ce", "jax", "fused_logits", 0.21),
+    ]
+    table = pd.DataFrame(rows, columns=["formulation", "backend", "loss_path", "test_loss_mean"]).assign(
+        precision="float32", **{"model.logit_scale": 1.0}
+    )
+    verdict, reason = backends_verdict(table)
+    assert verdict == "supported" and "softmax_ce, logit scale 1.0: TensorFlow recovered_logits" in reason
+    table.loc[1, "loss_path"] = "recovered_logits"
+    assert backends_verdict(table)[0] == "not supported"

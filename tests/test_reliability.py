@@ -11,7 +11,7 @@ from helpers import start_cli
 from mlflow.tracking import MlflowClient
 
 ONE_CELL = ["--set", "grid.formulation=['logits_ce']", "--set", "grid.precision=['float32']"]
-LONG = ["--set", "data.max_samples=200", "--set", "train.epochs=100"]  # a cell lasts a few seconds
+LONG = ["--set", "data.max_samples=200", "--set", "train.epochs=200"]  # a cell lasts ~10 s
 
 pytestmark = pytest.mark.slow
 

@@ -137,6 +137,26 @@ def mixed_head_verdict(table: pd.DataFrame) -> tuple[str, str]:
     return "not supported", f"Loss paths measured for softmax_ce: {found}"
 
 
+def backends_verdict(table: pd.DataFrame) -> tuple[str, str]:
+    """Supported when every float32 probability head takes the recovered path on TensorFlow and
+    the clipped path on JAX; the reason adds what that does to the test loss at each logit scale."""
+    float32 = table[(table["precision"] == "float32") & table["formulation"].isin(list(TWINS))]
+    rows = {(r["formulation"], r["backend"], r["model.logit_scale"]): r for _, r in float32.iterrows()}
+    reasons, split = [], []
+    for formulation, backend, scale in sorted(rows):
+        if backend != "tensorflow" or (formulation, "jax", scale) not in rows:
+            continue
+        tf_row, jax_row = rows[(formulation, backend, scale)], rows[(formulation, "jax", scale)]
+        tf_path, jax_path = tf_row["loss_path"], jax_row["loss_path"]
+        split.append(tf_path == "recovered_logits" and jax_path == "clipped_probabilities")
+        reasons.append(
+            f"{formulation}, logit scale {scale}: TensorFlow {tf_path} (test loss "
+            f"{tf_row['test_loss_mean']:.4f}), JAX {jax_path} (test loss {jax_row['test_loss_mean']:.4f})"
+        )
+    found = "in float32, " + ("; ".join(reasons) or "no probability head ran on both backends")
+    return ("supported" if split and all(split) else "not supported"), found
+
+
 CLAIMS = (
     Claim(
         "binary_heads",
@@ -181,5 +201,16 @@ CLAIMS = (
         ("test_loss", "clip_saturation_rate", "test_ece"),
         ("reliability.png",),
         mixed_head_verdict,
+    ),
+    Claim(
+        "backends",
+        "The same Keras code takes a different loss path on TensorFlow and on JAX: TensorFlow recovers "
+        "the logits of a softmax or sigmoid head in float32, JAX never does.",
+        "backends",
+        "experiments/backends.toml",
+        ("data.dataset", "formulation", "backend", "precision", "model.logit_scale"),
+        ("test_loss", "clip_saturation_rate", "test_average_precision", "test_average_precision_macro"),
+        ("loss_curves.png",),
+        backends_verdict,
     ),
 )
