@@ -31,6 +31,14 @@ ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
 SMOKE = ROOT / "experiments" / "smoke.toml"
 
 
+def _default_sigint():
+    """A shell that starts a command in the background (as CI may run the tests) leaves SIGINT
+    ignored, and children inherit that: the CLI under test gets Python's usual Ctrl-C handling."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_cli(uri, *args, quiet=True):
     """The real experiment CLI on the smoke config, as a subprocess."""
     import subprocess
@@ -52,4 +60,5 @@ def start_cli(uri, *args, quiet=True):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_default_sigint,
     )
