@@ -46,8 +46,8 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix kerasce tests
 	$(BIN)/ruff format kerasce tests
 
-ui: $(STAMP)  ## browse runs at http://127.0.0.1:5000
-	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db --default-artifact-root mlruns/artifacts
+ui: $(STAMP)  ## browse runs at http://127.0.0.1:5000 (prints a link per experiment)
+	$(BIN)/python -m kerasce.ui
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -157,7 +157,19 @@ def run(arguments) -> int:
             f"experiment {grid.name!r} in {result.tracking_uri}",
             file=sys.stderr if failed else sys.stdout,
         )
+        print(f"Runs: {result.runs_link}{ui_hint(result.tracking_uri)}")
     return 1 if failed else 0
+
+
+def ui_hint(tracking_uri: str) -> str:
+    """A SQLite store has no UI of its own: say how to start one on it."""
+    from kerasce.tracking.store import DEFAULT_TRACKING_URI
+
+    if tracking_uri.startswith(("http://", "https://")):
+        return ""
+    if tracking_uri == DEFAULT_TRACKING_URI:
+        return "  (start the UI first: make ui)"
+    return f"  (start the UI first: python -m kerasce.ui --tracking-uri {tracking_uri})"
 
 
 if __name__ == "__main__":

@@ -69,6 +69,9 @@ def test_smoke_grid_has_one_finished_run_per_cell_under_a_parent(smoke_store):
     assert set(cells["tags.mlflow.parentRunId"]) == set(parents["run_id"])
     assert "digits / logits_ce / mixed_float16 / seed 0" in set(cells["tags.mlflow.runName"])
     assert "4 of 4 runs finished" in result.stdout
+    experiment_id = mlflow.get_experiment_by_name("smoke").experiment_id
+    link = f"Runs: http://127.0.0.1:5000/#/experiments/{experiment_id}?workflowType=machine_learning"
+    assert link in result.stdout and "python -m kerasce.ui --tracking-uri" in result.stdout
     # a quiet console: no TensorFlow/absl C++ lines, no MLflow table-creation notices
     assert not re.search(
         r"^[EIW]0000 |absl::InitializeLog|cuInit|Creating initial MLflow", result.stderr, re.M

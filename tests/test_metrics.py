@@ -74,12 +74,35 @@ def test_one_class_binary_and_no_positive_predictions_are_notes_not_crashes():
     assert any("no test sample predicted positive" in note for note in notes)
 
 
-def test_non_finite_predictions_make_every_metric_undefined():
-    probabilities = binary(np.array([0.9, np.nan, 0.4, 0.1]))
+def test_non_finite_rows_count_as_wrong_for_accuracy_and_are_left_out_of_the_rest():
+    # the second prediction is NaN; the four others are right
+    labels = np.array([0, 1, 0, 1, 1])
+    probabilities = binary(np.array([0.1, np.nan, 0.2, 0.9, 0.8]))
+    results, notes = evaluate_predictions(labels, probabilities, ("n", "p"))
+    assert results["nonfinite_prediction_rate"] == pytest.approx(0.2)
+    assert results["accuracy"] == pytest.approx(0.8)  # 4 right of 5; the NaN row is wrong
+    finite = [0, 2, 3, 4]
+    expected, _ = evaluate_predictions(labels[finite], probabilities[finite], ("n", "p"))
+    for key in ("average_precision", "roc_auc", "ece", "brier", "best_f1"):
+        assert results[key] == expected[key]
+    assert "non-finite predictions for 1 of 5" in notes[0] and "finite rows" in notes[0]
+    assert len(pr_curve_table(labels, probabilities, ("n", "p"))) == len(
+        pr_curve_table(labels[finite], probabilities[finite], ("n", "p"))
+    )
+    assert reliability_table(labels, probabilities)["count"].sum() == 4
+    assert math.isnan(average_precision(labels, probabilities))  # the per-epoch AP stays strict
+
+
+def test_no_finite_prediction_leaves_accuracy_zero_and_says_so():
+    probabilities = binary(np.full(4, np.nan))
     results, notes = evaluate_predictions(BINARY_LABELS, probabilities, ("n", "p"))
-    assert results == {"nonfinite_prediction_rate": 0.25}
-    assert "non-finite predictions for 1 of 4" in notes[0]
-    assert math.isnan(average_precision(BINARY_LABELS, probabilities))
+    assert results == {"accuracy": 0.0, "nonfinite_prediction_rate": 1.0}
+    assert "no finite prediction" in notes[-1]
+
+
+def test_finite_predictions_report_a_zero_nonfinite_rate():
+    results, notes = evaluate_predictions(BINARY_LABELS, binary(BINARY_P1), ("n", "p"))
+    assert results["nonfinite_prediction_rate"] == 0.0 and not any("non-finite" in n for n in notes)
 
 
 def test_reliability_table_and_ece_by_hand():

@@ -64,6 +64,20 @@ def test_a_cell_starts_with_its_config_facts_sizes_and_identity():
     assert start.tags[Tag.KIND] == Kind.CELL
     assert start.tags[Tag.CELL_HASH] == spec.identity(dataset.fingerprint)
     assert start.tags[Tag.FORMULATION] == "logit_bce" and start.tags[Tag.DATASET] == "breast_cancer"
+    assert start.tags[Tag.SOURCE_NAME] == "kerasce.experiment" and start.tags[Tag.SOURCE_TYPE] == "LOCAL"
+
+
+def test_a_cell_starts_with_its_three_splits_as_dataset_inputs():
+    spec, dataset = spec_and_dataset()
+    inputs = cell_start(spec, dataset, parent_id="parent").inputs
+    assert [(i.name, i.context) for i in inputs] == [
+        ("breast_cancer-train", "train"),
+        ("breast_cancer-validation", "validation"),
+        ("breast_cancer-test", "test"),
+    ]
+    assert {i.digest for i in inputs} == {dataset.fingerprint}
+    assert inputs[2].features is dataset.x_test and inputs[2].targets is dataset.y_test
+    assert inputs[0].source == dataset.origin
 
 
 def test_a_finished_cell_record_holds_metrics_tags_and_tables():
@@ -80,6 +94,18 @@ def test_a_finished_cell_record_holds_metrics_tags_and_tables():
     assert list(history["epoch"]) == [0, 1]
     assert record.texts[Artifact.NAN_EVENTS].strip() == ",".join(NAN_EVENT_COLUMNS)
     assert {Artifact.PR_CURVE, Artifact.RELIABILITY, Artifact.TEST_PREDICTIONS} <= set(record.texts)
+
+
+def test_the_description_says_what_ran_the_loss_path_nan_and_headline_metrics():
+    spec, dataset = spec_and_dataset(figures=False)
+    result = result_for(dataset, confident_probabilities(dataset.y_test), events=[{"global_step": 7}])
+    record, test_metrics = cell_record(spec, dataset, result)
+    note = record.tags[Tag.NOTE]
+    assert note.startswith("**logit_bce** (Dense(1)") and "breast_cancer (2 classes;" in note
+    assert "float32 on tensorflow, seed 0, 2 of 20 epochs" in note
+    assert "**fused_logits**: the loss is computed from the logits" in note
+    assert "1 non-finite batches, the first at step 7 (training continued" in note
+    assert f"accuracy {test_metrics['accuracy']:.4g}" in note and "AP " in note
 
 
 def test_figures_are_png_bytes_in_the_record():
@@ -102,6 +128,8 @@ def test_non_finite_values_are_left_out_and_named():
 def test_the_grid_parent_is_tagged_and_named():
     start = grid_start({"name": "g", "seed": 0}, n_cells=4, skipped=1)
     assert start.name == "grid: g (4 runs)"
+    assert "python -m kerasce.compare --experiment g" in start.tags[Tag.NOTE]
+    start.tags.pop(Tag.NOTE)
     assert (
         start.tags[Tag.KIND] == Kind.GRID
         and start.tags[Tag.SKIPPED_CELLS] == 1
@@ -111,3 +139,10 @@ def test_the_grid_parent_is_tagged_and_named():
             "seed": 0,
         }
     )
+
+
+def test_every_measured_loss_path_has_a_meaning():
+    from kerasce.model.loss_path import LOSS_PATHS
+    from kerasce.run.record import LOSS_PATH_MEANINGS
+
+    assert set(LOSS_PATH_MEANINGS) == set(LOSS_PATHS)

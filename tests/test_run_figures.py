@@ -34,6 +34,28 @@ def test_every_figure_renders_to_png():
     figures = [
         pr_curve_figure(curve, "PR", {"1": 1.0}),
         reliability_figure(reliability_table(labels, probabilities), "R", 0.1),
-        *intuition_figures(views, views, ("0", "1"), 1, math.log(2)).values(),
+        *intuition_figures(views, views, ("0", "1"), math.log(2)).values(),
     ]
     assert all(png_bytes(figure)[:4] == b"\x89PNG" for figure in figures)
+
+
+def test_intuition_figures_have_a_row_per_present_class_untrained_beside_trained():
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(12), 5)
+    labels = labels[labels != 3]  # class 3 has no test sample: no row for it
+    views = logit_views(rng.normal(size=(len(labels), 12)), labels)
+    names = tuple(f"c{k}" for k in range(12))
+    figures = intuition_figures(views, views, names, math.log(12))
+    assert set(figures) == {
+        "intuition_logits.png",
+        "intuition_softmax_boxes.png",
+        "intuition_log_softmax_boxes.png",
+        "intuition_losses.png",
+    }
+    for name in ("intuition_logits.png", "intuition_softmax_boxes.png"):
+        titles = [axis.get_title() for axis in figures[name].axes]
+        assert len(titles) == 20  # ten classes at most, two stages each
+        assert titles[:2] == ["untrained: true class 'c0'", "trained: true class 'c0'"]
+        assert not any("'c3'" in title for title in titles)
+    loss_axis = figures["intuition_losses.png"].axes[0]
+    assert any("ln C" in text.get_text() for text in loss_axis.get_legend().get_texts())

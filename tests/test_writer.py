@@ -2,10 +2,11 @@
 
 import math
 
+import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
 
-from kerasce.tracking.schema import RunRecord, RunStart, Tag
+from kerasce.tracking.schema import EXPERIMENT_KIND, EXPERIMENT_KIND_TAG, InputSplit, RunRecord, RunStart, Tag
 from kerasce.tracking.writer import Tracker, open_experiment
 
 
@@ -64,3 +65,29 @@ def test_runs_are_found_by_tag_and_ended(tracker):
 def test_one_tracker_per_store_and_experiment_in_a_process(tracker):
     assert open_experiment(tracker.uri, "writer") is open_experiment(tracker.uri, "writer")
     assert open_experiment(tracker.uri, "writer").experiment_id == tracker.experiment_id
+
+
+def test_dataset_inputs_are_logged_with_digest_and_context(tracker):
+    features, targets = np.zeros((5, 3), dtype="float32"), np.arange(5)
+    inputs = [InputSplit(f"d-{c}", "f1ngerprint", c, "sklearn", features, targets) for c in ("train", "test")]
+    run = tracker.start_run(RunStart("cell", {}, {}, inputs=inputs))
+    run.finish()
+    stored = MlflowClient(tracker.uri).get_run(run.run_id).inputs.dataset_inputs
+    found = {i.dataset.name: (i.dataset.digest, {t.key: t.value for t in i.tags}) for i in stored}
+    assert found == {
+        "d-train": ("f1ngerprint", {Tag.DATA_CONTEXT: "train"}),
+        "d-test": ("f1ngerprint", {Tag.DATA_CONTEXT: "test"}),
+    }
+    assert '"features_shape": [5, 3]' in stored[0].dataset.profile
+
+
+def test_experiments_declare_their_kind_and_link_to_the_training_view(tmp_path):
+    uri = f"sqlite:///{tmp_path / 'kind.db'}"
+    client = MlflowClient(uri)
+    older = client.create_experiment("older")  # as an earlier kerasce left it: no kind tag
+    for name in ("fresh", "older"):
+        tracker = Tracker(uri, name)
+        assert client.get_experiment(tracker.experiment_id).tags[EXPERIMENT_KIND_TAG] == EXPERIMENT_KIND
+    assert Tracker(uri, "older").runs_link() == (
+        f"http://127.0.0.1:5000/#/experiments/{older}?workflowType=machine_learning"
+    )

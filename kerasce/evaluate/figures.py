@@ -9,12 +9,14 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only; never needs a display
 
+import functools  # noqa: E402
 import io  # noqa: E402
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib import cycler  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 from scipy.special import log_softmax  # noqa: E402
 
 from kerasce.model.numerics import reference_crossentropy  # noqa: E402
@@ -92,50 +94,104 @@ def reliability_figure(table: pd.DataFrame, title: str, ece: float | None = None
     return figure
 
 
-def intuition_figures(before: dict, after: dict, class_names, shown_class: int, ln_c: float) -> dict:
-    """The seed article's pictures, untrained (left) beside trained (right).
+MAX_INTUITION_CLASSES = 10  # one row of panels per input class, as in the seed article
+
+
+def intuition_figures(before: dict, after: dict, class_names, ln_c: float) -> dict:
+    """The seed article's pictures, one row per input class (up to ten), untrained (left) beside
+    trained (right): the logits histogram of every output unit, the softmax and the log-softmax
+    box plots, and the per-sample loss with ln C marked.
 
     `before` and `after` hold float64 arrays for the test split: `logits` (n, units),
     `probabilities` and `log_probabilities` (n, C), `losses` (n,), `labels` (n,).
     Returns {file name: Figure}.
     """
-    name = class_names[shown_class]
     stages = (("untrained", before), ("trained", after))
-    logits_figure, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharey=False)
-    for axis, (stage, data) in zip(axes, stages, strict=True):
-        many_lines(axis)
-        chosen = data["logits"][data["labels"] == shown_class]
-        bins = np.linspace(chosen.min(), chosen.max(), 25) if chosen.size else 10  # shared: bars line up
-        for unit in range(chosen.shape[1]):
-            unit_name = class_names[unit] if chosen.shape[1] > 1 else "logit"
-            is_true = unit == shown_class or chosen.shape[1] == 1
-            axis.hist(
-                chosen[:, unit],
-                bins=bins,
-                histtype="stepfilled" if is_true else "step",
-                alpha=0.5 if is_true else 1.0,
-                linewidth=1.5,
-                label=f"{unit_name} (true class)" if is_true and chosen.shape[1] > 1 else unit_name,
-            )
-        axis.set(title=f"{stage}", xlabel="raw output (logit) of each unit", ylabel="test samples")
-    axes[1].legend(title="output unit", fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5))
-    logits_figure.suptitle(f"Logits for test samples of true class {name!r}")
-    logits_figure.subplots_adjust(left=0.06, right=0.85, bottom=0.12, top=0.86, wspace=0.2)
+    shown = [k for k in range(len(class_names)) if (after["labels"] == k).any()][:MAX_INTUITION_CLASSES]
+    figures = {"intuition_logits.png": _per_class_grid(stages, shown, class_names, _logit_histograms)}
+    for key, label, name in (
+        ("probabilities", "softmax probability", "intuition_softmax_boxes.png"),
+        ("log_probabilities", "log-softmax value", "intuition_log_softmax_boxes.png"),
+    ):
+        draw = functools.partial(_boxes, key=key, label=label)
+        figures[name] = _per_class_grid(stages, shown, class_names, draw)
+    figures["intuition_losses.png"] = _loss_histogram(stages, ln_c)
+    return figures
 
-    box_figure, grid = plt.subplots(2, 2, figsize=(11, 7))
-    for column, (stage, data) in enumerate(stages):
-        chosen = data["labels"] == shown_class
-        for row, (key, label) in enumerate(
-            (("probabilities", "softmax probability"), ("log_probabilities", "log-softmax value"))
-        ):
-            axis = grid[row, column]
-            axis.boxplot(data[key][chosen], tick_labels=[str(c) for c in class_names])
-            axis.set(title=f"{stage}: {label}", xlabel="output unit (class)", ylabel=label)
-    box_figure.suptitle(f"Softmax and log-softmax per output unit, test samples of true class {name!r}")
-    box_figure.subplots_adjust(left=0.07, right=0.98, bottom=0.08, top=0.9, hspace=0.4, wspace=0.2)
 
-    loss_figure, axis = plt.subplots(figsize=(7, 4.5))
-    upper = max(np.percentile(np.concatenate([before["losses"], after["losses"]]), 99), ln_c * 1.5)
+def _per_class_grid(stages, shown, class_names, draw):
+    """Rows: the input classes shown; columns: untrained, trained. `draw(axis, data, k, class_names)`
+    fills one panel and returns what its axes mean: (title, x label, y label)."""
+    figure, axes = plt.subplots(len(shown), 2, figsize=(11, 1.2 + 1.9 * len(shown)), squeeze=False)
+    for row, k in enumerate(shown):
+        for column, (stage, data) in enumerate(stages):
+            axis = axes[row, column]
+            what, xlabel, ylabel = draw(axis, data, k, class_names)
+            axis.set_title(f"{stage}: true class {class_names[k]!r}", fontsize="small")
+            # Few, fixed ticks: Matplotlib builds an object per tick, and ticks were most of the cost.
+            axis.yaxis.set_major_locator(MaxNLocator(3))
+            axis.tick_params(labelsize="x-small")
+    axes[-1, 0].set_xlabel(xlabel, fontsize="small")
+    axes[-1, 1].set_xlabel(xlabel, fontsize="small")
+    for axis in axes[:, 0]:
+        axis.set_ylabel(ylabel, fontsize="small")
+    handles, labels = axes[0, 1].get_legend_handles_labels()
+    if handles:
+        figure.legend(handles, labels, title="output unit", fontsize="small", loc="center right")
+    figure.suptitle(f"{what}, test samples of each true class")
+    height = figure.get_figheight()
+    figure.subplots_adjust(
+        left=0.08, right=0.86 if handles else 0.98, bottom=0.6 / height, top=1 - 0.9 / height, hspace=0.6
+    )
+    return figure
+
+
+def _logit_histograms(axis, data, k, class_names):
+    many_lines(axis)
+    axis.xaxis.set_major_locator(MaxNLocator(5))
+    chosen = data["logits"][data["labels"] == k]
+    bins = np.linspace(chosen.min(), chosen.max(), 25)  # shared by the units: bars line up
+    for unit in range(chosen.shape[1]):
+        counts, _ = np.histogram(chosen[:, unit], bins=bins)
+        is_true = unit == k and chosen.shape[1] > 1
+        axis.stairs(
+            counts,
+            bins,
+            fill=is_true,
+            alpha=0.5 if is_true else 1.0,
+            label=_unit_name(unit, chosen, class_names),
+        )
+    return "Logits (raw outputs) of every output unit", "logit", "test samples"
+
+
+def _unit_name(unit, chosen, class_names) -> str:
+    return str(class_names[unit]) if chosen.shape[1] > 1 else "logit"
+
+
+def _boxes(axis, data, k, class_names, key, label):
+    """Box plots drawn as three collections (boxes, whiskers, medians) instead of Matplotlib's
+    dozens of artists per box: the grid has up to 200 boxes per figure."""
+    values = data[key][data["labels"] == k]
+    q1, median, q3 = np.percentile(values, [25, 50, 75], axis=0)
+    reach = 1.5 * (q3 - q1)  # Tukey's whiskers: the furthest sample within 1.5 IQR of the box
+    low = np.where(values >= q1 - reach, values, np.inf).min(axis=0)
+    high = np.where(values <= q3 + reach, values, -np.inf).max(axis=0)
+    positions = np.arange(len(class_names))
+    axis.vlines(positions, low, high, color="black", linewidth=0.8)
+    axis.bar(positions, q3 - q1, bottom=q1, width=0.6, color="white", edgecolor="black", linewidth=0.8)
+    axis.hlines(median, positions - 0.3, positions + 0.3, color="tab:orange", linewidth=1.5)
+    axis.set_xticks(positions, [str(c) for c in class_names])
+    return (
+        f"{label[0].upper()}{label[1:]} per output unit (box: quartiles; line: median)",
+        "output unit (class)",
+        label,
+    )
+
+
+def _loss_histogram(stages, ln_c):
+    figure, axis = plt.subplots(figsize=(7, 4.5))
+    losses = np.concatenate([data["losses"] for _, data in stages])
+    upper = max(np.percentile(losses, 99), ln_c * 1.5)
     bins = np.linspace(0, upper, 40)
     for stage, data in stages:
         axis.hist(np.minimum(data["losses"], upper), bins=bins, alpha=0.5, label=stage)
@@ -146,9 +202,5 @@ def intuition_figures(before: dict, after: dict, class_names, shown_class: int, 
         ylabel="test samples",
     )
     axis.legend()
-    loss_figure.subplots_adjust(left=0.1, right=0.97, bottom=0.12, top=0.92)
-    return {
-        "intuition_logits.png": logits_figure,
-        "intuition_softmax_boxes.png": box_figure,
-        "intuition_losses.png": loss_figure,
-    }
+    figure.subplots_adjust(left=0.1, right=0.97, bottom=0.12, top=0.92)
+    return figure

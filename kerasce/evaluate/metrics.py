@@ -1,7 +1,9 @@
 """Test-set evaluation: precision-recall and calibration from labels and class probabilities.
 
 Pure NumPy / scikit-learn: arrays in, plain dicts and DataFrames out. A metric that is undefined
-(a class absent from the split, non-finite predictions) is left out and explained in `notes`.
+(a class absent from the split) is left out and explained in `notes`. Samples whose predictions are
+not finite do not take the whole evaluation down with them: metrics are computed on the finite rows,
+accuracy counts the others as wrong, and their share is reported as `nonfinite_prediction_rate`.
 """
 
 import numpy as np
@@ -42,18 +44,29 @@ def _binary_average_precision(positive, score) -> float:
 def evaluate_predictions(labels, probabilities, class_names) -> tuple[dict, list[str]]:
     """All test metrics for (n,) integer labels and (n, C) probabilities: (metrics, notes)."""
     labels, probabilities = np.asarray(labels), np.asarray(probabilities, dtype=np.float64)
-    nonfinite = ~np.isfinite(probabilities).all(axis=1)
-    if nonfinite.any():
-        note = f"all test metrics: non-finite predictions for {nonfinite.sum()} of {len(labels)} samples"
-        return {"nonfinite_prediction_rate": float(nonfinite.mean())}, [note]
-    results = {"accuracy": float(np.mean(probabilities.argmax(axis=1) == labels))}
+    finite = finite_rows(probabilities)
+    correct = (probabilities.argmax(axis=1) == labels) & finite
+    results = {"accuracy": float(correct.mean()), "nonfinite_prediction_rate": float(1 - finite.mean())}
     notes = []
+    if not finite.all():
+        notes.append(
+            f"non-finite predictions for {(~finite).sum()} of {len(labels)} samples: accuracy counts them "
+            "as wrong; every other test metric is computed on the finite rows"
+        )
+        if not finite.any():
+            return results, notes + ["every test metric but accuracy: no finite prediction"]
+        labels, probabilities = labels[finite], probabilities[finite]
     if probabilities.shape[1] == 2:
         results.update(_binary_metrics(labels, probabilities[:, 1], notes))
     else:
         results.update(_multiclass_metrics(labels, probabilities, class_names, notes))
     results.update(_calibration_metrics(labels, probabilities))
     return results, notes
+
+
+def finite_rows(probabilities) -> np.ndarray:
+    """Which samples have a finite prediction for every class."""
+    return np.isfinite(np.asarray(probabilities, dtype=np.float64)).all(axis=1)
 
 
 def _binary_metrics(labels, positive_probability, notes) -> dict:
@@ -120,10 +133,13 @@ def _calibration_metrics(labels, probabilities) -> dict:
 
 
 def reliability_table(labels, probabilities, n_bins: int = CALIBRATION_BINS) -> pd.DataFrame:
-    """Top-label calibration in equal-width confidence bins: one row per bin, empty bins included."""
-    probabilities = np.asarray(probabilities, dtype=np.float64)
+    """Top-label calibration in equal-width confidence bins: one row per bin, empty bins included.
+    Samples with a non-finite prediction are left out."""
+    probabilities, labels = np.asarray(probabilities, dtype=np.float64), np.asarray(labels)
+    finite = finite_rows(probabilities)  # the non-finite rows are reported beside, not binned
+    probabilities, labels = probabilities[finite], labels[finite]
     confidence = probabilities.max(axis=1)
-    correct = probabilities.argmax(axis=1) == np.asarray(labels)
+    correct = probabilities.argmax(axis=1) == labels
     bins = np.minimum((confidence * n_bins).astype(int), n_bins - 1)
     rows = []
     for index in range(n_bins):
@@ -150,12 +166,15 @@ def expected_calibration_error(table: pd.DataFrame) -> float:
 
 def pr_curve_table(labels, probabilities, class_names) -> pd.DataFrame:
     """Precision-recall curves as data: (class, threshold, precision, recall) rows. Two-class
-    tasks give the positive class only; classes absent from the labels are left out."""
+    tasks give the positive class only; classes absent from the labels, and samples with a
+    non-finite prediction, are left out."""
     labels, probabilities = np.asarray(labels), np.asarray(probabilities, dtype=np.float64)
+    finite = finite_rows(probabilities)
+    labels, probabilities = labels[finite], probabilities[finite]
     classes = [1] if probabilities.shape[1] == 2 else range(probabilities.shape[1])
     frames = []
     for k in classes:
-        if not (labels == k).any() or not np.isfinite(probabilities[:, k]).all():
+        if not (labels == k).any():
             continue
         precision, recall, thresholds = metrics.precision_recall_curve(labels == k, probabilities[:, k])
         frames.append(

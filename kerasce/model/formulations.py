@@ -119,6 +119,11 @@ _ALL = [
 FORMULATIONS: dict[str, Formulation] = {f.name: f for f in _ALL}
 
 
+def logit_twin(name: str) -> str:
+    """The from-logits wiring of the same task: what every other wiring is compared against."""
+    return "logit_bce" if FORMULATIONS[name].task == BINARY else "logits_ce"
+
+
 def get_formulation(name: str) -> Formulation:
     """The registered formulation called `name`; an unknown name lists the valid ones."""
     if name not in FORMULATIONS:

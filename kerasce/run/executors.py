@@ -24,6 +24,7 @@ from kerasce.framework import import_keras_quietly
 from kerasce.run.job import CellOutcome, StoreRef
 
 POLL_SECONDS = 1.0
+EXIT_SECONDS = 30  # a finished worker's own exit (framework clean-up) before it is terminated
 
 
 class Executor(Protocol):
@@ -107,6 +108,7 @@ def _worker(backend: str, tasks, results, store: StoreRef, threads: int):
     try:
         while (spec := tasks.get()) is not None:
             results.put(run_cell(spec, store, datasets))
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # no run left to end KILLED: exit quietly
     except KeyboardInterrupt:
         os._exit(130)  # the run is marked KILLED already; no traceback noise from a worker
     except KerasceError as error:  # the tracking server went away: the parent ends the grid with it
@@ -143,10 +145,15 @@ class ProcessPool:
         ]
         for worker in workers:
             worker.start()
+        finished = False
         try:
             for _ in cells:
                 yield self._next_outcome(results, workers)
+            finished = True
         finally:
+            if finished:  # every worker has its end-of-work marker: let it exit on its own
+                for worker in workers:
+                    worker.join(timeout=EXIT_SECONDS)
             for worker in workers:
                 if worker.is_alive():
                     worker.terminate()

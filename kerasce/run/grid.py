@@ -26,6 +26,7 @@ class GridResult:
     tracking_uri: str
     outcomes: list[CellOutcome] = field(default_factory=list)
     parent_run_id: str | None = None
+    runs_link: str = ""  # opens the experiment's runs in the MLflow UI's model-training view
 
     @property
     def failed(self) -> list[CellOutcome]:
@@ -50,7 +51,7 @@ def run_grid(
     if not quiet:
         where = f", {executor.describe(plan.to_run)}" if plan.to_run else ""
         print(plan.summary(len(specs)) + where)
-    result = GridResult(plan, tracker.uri)
+    result = GridResult(plan, tracker.uri, runs_link=tracker.runs_link())
     if not plan.to_run:
         return result
     parent = tracker.start_run(grid_start(experiment_config, len(specs), plan.skipped))

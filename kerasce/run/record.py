@@ -20,10 +20,25 @@ from kerasce.evaluate.figures import (
     pr_curve_figure,
     reliability_figure,
 )
-from kerasce.evaluate.metrics import evaluate_predictions, metric_safe, pr_curve_table, reliability_table
+from kerasce.evaluate.metrics import (
+    evaluate_predictions,
+    finite_rows,
+    metric_safe,
+    pr_curve_table,
+    reliability_table,
+)
 from kerasce.run.inputs import grid_table
 from kerasce.run.provenance import process_tags, provenance_tags
-from kerasce.tracking.schema import NAN_EVENT_COLUMNS, Artifact, Kind, Metric, RunRecord, RunStart, Tag
+from kerasce.tracking.schema import (
+    NAN_EVENT_COLUMNS,
+    Artifact,
+    InputSplit,
+    Kind,
+    Metric,
+    RunRecord,
+    RunStart,
+    Tag,
+)
 from kerasce.training.result import TrainingResult
 
 
@@ -65,18 +80,60 @@ def cell_start(spec: RunSpec, dataset: Dataset, parent_id: str) -> RunStart:
         Tag.FORMULATION: run.formulation.name,
         Tag.PRECISION: run.precision,
         Tag.HEARTBEAT: time.time(),
+        **source_tags(),
     }
-    return RunStart(spec.run_name, params, tags, parent_id)
+    return RunStart(spec.run_name, params, tags, parent_id, input_splits(dataset))
+
+
+# What each loss path (kerasce/model/loss_path.py, which imports Keras: a grid's parent process
+# builds records too and must not) means for training, in one sentence.
+LOSS_PATH_MEANINGS = {
+    "fused_logits": "the loss is computed from the logits in one stable step",
+    "recovered_logits": "Keras recovered the logits from the probability output, so the loss is exact",
+    "clipped_probabilities": "the loss reads clipped probabilities: samples past the clip get no gradient",
+    "log_probabilities": "the loss reads log-probabilities, exact and stable",
+    "naive": "the textbook formula overflows to NaN/Inf at large logits",
+}
+
+SOURCE = "kerasce.experiment"  # what the UI's Source shows: the package's grid runner
+
+
+def source_tags() -> dict:
+    return {
+        Tag.SOURCE_NAME: SOURCE,
+        Tag.SOURCE_TYPE: "LOCAL",
+        Tag.SOURCE_GIT_COMMIT: provenance_tags()[Tag.GIT_COMMIT],
+    }
+
+
+def input_splits(dataset: Dataset) -> list[InputSplit]:
+    """The three splits as MLflow dataset inputs, all with the dataset's fingerprint as digest."""
+    source = dataset.origin or dataset.name
+    return [
+        InputSplit(f"{dataset.name}-{context}", dataset.fingerprint, context, source, x, y)
+        for context, x, y in (
+            ("train", dataset.x_train, dataset.y_train),
+            ("validation", dataset.x_val, dataset.y_val),
+            ("test", dataset.x_test, dataset.y_test),
+        )
+    ]
 
 
 def grid_start(experiment_config: dict, n_cells: int, skipped: int) -> RunStart:
     """The parent run of one grid invocation."""
+    name = experiment_config["name"]
     tags = {
         Tag.KIND: Kind.GRID,
         Tag.CELLS: n_cells,
         Tag.SKIPPED_CELLS: skipped,
         **provenance_tags(),
         **process_tags(),
+        **source_tags(),
+        Tag.NOTE: (
+            f"One invocation of the grid **{name}**: {n_cells} runs ({skipped} finished before and "
+            "skipped), nested below this run, each a cell of the grid (the config is `config.json`, the "
+            f"cells `grid.csv`). Compare them with `python -m kerasce.compare --experiment {name}`."
+        ),
     }
     return RunStart(f"grid: {experiment_config['name']} ({n_cells} runs)", flatten(experiment_config), tags)
 
@@ -103,13 +160,14 @@ def cell_record(spec: RunSpec, dataset: Dataset, result: TrainingResult) -> tupl
             Tag.DETERMINISTIC: result.deterministic,
             Tag.WEIGHTS_HASH: result.weights_hash,
             Tag.UNDEFINED_METRICS: "; ".join(notes) or "none",
+            Tag.NOTE: cell_description(run, dataset, result, test_metrics),
         },
     )
     curve = pr_curve_table(dataset.y_test, result.test_probabilities, dataset.class_names)
     calibration = (
         reliability_table(dataset.y_test, result.test_probabilities)
-        if np.isfinite(result.test_probabilities).all()
-        else None  # calibration of non-finite predictions is undefined
+        if finite_rows(result.test_probabilities).any()
+        else None  # no finite prediction: calibration is undefined
     )
     record.texts = run_texts(spec.config, dataset, result, curve, calibration)
     if run.train.figures:
@@ -117,6 +175,32 @@ def cell_record(spec: RunSpec, dataset: Dataset, result: TrainingResult) -> tupl
     if run.train.save_model:
         record.files = {Artifact.MODEL: saved_model_bytes(result.model)}
     return record, test_metrics
+
+
+def cell_description(run: RunConfig, dataset: Dataset, result: TrainingResult, test_metrics: dict) -> str:
+    """One paragraph for the run's Description: what was trained, the loss path, NaN, headline metrics."""
+    wiring = run.formulation
+    sizes = dataset.sizes()
+    if result.event_count:
+        nan = f"{result.event_count} non-finite batches, the first at step {result.events[0]['global_step']}"
+        nan += f" (training {result.nan_status}; see `nan_events.csv`)"
+    else:
+        nan = "none"
+    shown = [
+        ("loss", "loss"),
+        ("accuracy", "accuracy"),
+        ("AP", "average_precision"),
+        ("macro AP", "average_precision_macro"),
+        ("ECE", "ece"),
+    ]
+    headline = ", ".join(f"{label} {test_metrics[k]:.4g}" for label, k in shown if k in test_metrics)
+    return (
+        f"**{wiring.name}** ({wiring.description}) on {dataset.name} ({dataset.n_classes} classes; "
+        f"{sizes['n_train']} train, {sizes['n_test']} test samples), {run.precision} on {run.backend}, "
+        f"seed {run.seed}, {len(result.history)} of {run.train.epochs} epochs. "
+        f"Loss path measured by the probe: **{result.loss_path}**: {LOSS_PATH_MEANINGS[result.loss_path]}. "
+        f"NaN/Inf events: {nan}. Test split: {headline or 'no metric is defined'}."
+    )
 
 
 def saved_model_bytes(model) -> bytes:
@@ -171,13 +255,10 @@ def run_figures(run: RunConfig, dataset, result, test_metrics, curve, calibratio
             calibration, f"Reliability: {title}", test_metrics.get("ece")
         )
     if np.isfinite(result.test_logits).all():
-        shown_class = 1 if dataset.n_classes == 2 else 0  # the positive class of a binary task
         views = [
             logit_views(logits, dataset.y_test) for logits in (result.test_logits_before, result.test_logits)
         ]
-        figures.update(
-            intuition_figures(*views, dataset.class_names, shown_class, math.log(dataset.n_classes))
-        )
+        figures.update(intuition_figures(*views, dataset.class_names, math.log(dataset.n_classes)))
     return {name: png_bytes(figure) for name, figure in figures.items()}
 
 

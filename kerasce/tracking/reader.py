@@ -23,6 +23,10 @@ class StoreReader:
             self.client.search_experiments(max_results=1)
         mlflow.set_tracking_uri(self.uri)
 
+    def experiment_ids(self) -> dict[str, str]:
+        """{name: id} of every experiment in the store."""
+        return {e.name: e.experiment_id for e in self.client.search_experiments()}
+
     def experiment_names(self) -> list[str]:
         return sorted(e.name for e in self.client.search_experiments())
 

@@ -37,6 +37,19 @@ class Tag:
     GIT_DIRTY = "kerasce.git_dirty"
     PARENT_RUN = "mlflow.parentRunId"
     RUN_NAME = "mlflow.runName"
+    # MLflow's own conventions, which its UI reads
+    NOTE = "mlflow.note.content"  # the run's Description
+    SOURCE_NAME = "mlflow.source.name"
+    SOURCE_TYPE = "mlflow.source.type"
+    SOURCE_GIT_COMMIT = "mlflow.source.git.commit"
+    DATA_CONTEXT = "mlflow.data.context"  # on a dataset input: train, validation or test
+
+
+# An experiment's kind: without it a new browser opens MLflow 3's UI on its GenAI pages.
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+EXPERIMENT_KIND = "custom_model_development"
+# The UI opens an experiment on its runs table (the model-training view) with this query.
+TRAINING_VIEW_QUERY = "?workflowType=machine_learning"
 
 
 class Kind:
@@ -81,13 +94,26 @@ class Metric:
 
 
 @dataclass
+class InputSplit:
+    """One split a run trained or was evaluated on, logged as an MLflow dataset input."""
+
+    name: str  # e.g. "digits-train"
+    digest: str  # the dataset's fingerprint
+    context: str  # train | validation | test
+    source: str  # where the data came from
+    features: object  # the split's arrays (their schema and shape are logged, not their values)
+    targets: object
+
+
+@dataclass
 class RunStart:
-    """What a run holds from its first moment: name, params, tags, and its parent if nested."""
+    """What a run holds from its first moment: name, params, tags, inputs, its parent if nested."""
 
     name: str
     params: dict
     tags: dict
     parent_id: str | None = None
+    inputs: list = field(default_factory=list)  # InputSplit
 
 
 @dataclass

@@ -9,11 +9,19 @@ import tempfile
 import time
 from pathlib import Path
 
-from mlflow.entities import Metric, Param, RunTag
+from mlflow.entities import DatasetInput, InputTag, Metric, Param, RunTag
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from kerasce.tracking.schema import RunRecord, RunStart, Tag
+from kerasce.tracking.schema import (
+    EXPERIMENT_KIND,
+    EXPERIMENT_KIND_TAG,
+    TRAINING_VIEW_QUERY,
+    InputSplit,
+    RunRecord,
+    RunStart,
+    Tag,
+)
 from kerasce.tracking.store import (
     artifact_root,
     check_reachable,
@@ -44,11 +52,21 @@ class Tracker:
     def _experiment_id(self, name: str) -> str:
         experiment = self.client.get_experiment_by_name(name)
         if experiment is not None:
+            if EXPERIMENT_KIND_TAG not in experiment.tags:  # made by an older kerasce, or by hand
+                self.client.set_experiment_tag(experiment.experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND)
             return experiment.experiment_id
         try:
-            return self.client.create_experiment(name, artifact_location=artifact_root(self.uri))
+            return self.client.create_experiment(
+                name, artifact_location=artifact_root(self.uri), tags={EXPERIMENT_KIND_TAG: EXPERIMENT_KIND}
+            )
         except MlflowException:  # created meanwhile by another process (a server has no file lock)
             return self.client.get_experiment_by_name(name).experiment_id
+
+    def runs_link(self, ui_address: str = "http://127.0.0.1:5000") -> str:
+        """A link that opens this experiment's runs in the UI's model-training view. A server's
+        own address is its UI's; a SQLite store's UI is the one `make ui` starts."""
+        base = self.uri if self.uri.startswith(("http://", "https://")) else ui_address
+        return f"{base.rstrip('/')}/#/experiments/{self.experiment_id}{TRAINING_VIEW_QUERY}"
 
     def start_run(self, start: RunStart) -> "RunWriter":
         """Create the run with its tags and params."""
@@ -58,6 +76,8 @@ class Tracker:
         params = [Param(k, v) for k, v in _text_values(start.params).items()]
         for chunk in _chunks(params, MAX_BATCH["params"]):
             self.client.log_batch(writer.run_id, params=chunk)
+        if start.inputs:
+            self.client.log_inputs(writer.run_id, datasets=[_dataset_input(split) for split in start.inputs])
         return writer
 
     def runs_by_tag(self, key: str, value: str) -> list[dict]:
@@ -139,6 +159,23 @@ class RunWriter:
         pending, self.pending = self.pending, []  # a failed write is reported once, not again
         for operation in pending:
             operation.wait()
+
+
+def _dataset_input(split: InputSplit) -> DatasetInput:
+    """MLflow's dataset record of a split: name, digest, source, and the arrays' schema and shape."""
+    # Imported here, in the processes that train: with mlflow.data loaded, creating a client
+    # imports TensorFlow (MLflow's dataset plugins), which a grid's parent process must not.
+    import mlflow.data
+    from mlflow.data.code_dataset_source import CodeDatasetSource
+
+    dataset = mlflow.data.from_numpy(
+        split.features,
+        targets=split.targets,
+        name=split.name,
+        digest=split.digest,
+        source=CodeDatasetSource({"source": split.source}),
+    )
+    return DatasetInput(dataset._to_mlflow_entity(), tags=[InputTag(Tag.DATA_CONTEXT, split.context)])
 
 
 def _chunks(items: list, size: int):

@@ -1,0 +1,129 @@
+"""Paired comparisons: every wiring against a reference wiring trained on the same seed, data split
+and initial weights, so the per-seed difference removes what the seed alone does.
+
+For each run of a compared wiring, its partner is the reference run that agrees on every other
+grid key and the seed. Per group: the mean difference (run minus reference), its 95% t-interval,
+the Wilcoxon signed-rank p-value (exact for small n), and whether every pair was identical.
+"""
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from kerasce.analyze.comparison import CompareError, default_group_keys, grouped_runs
+from kerasce.model.formulations import FORMULATIONS, logit_twin
+
+TWIN = "twin"  # each wiring against its from-logits twin: logits_ce or logit_bce
+PAIR_KEY = "formulation"
+
+
+def reference_of(formulation: str, reference: str) -> str:
+    if reference == TWIN:
+        return logit_twin(formulation) if formulation in FORMULATIONS else formulation
+    return reference
+
+
+def paired_runs(runs: pd.DataFrame, reference: str = TWIN) -> pd.DataFrame:
+    """The runs that have a reference partner, each with `partner_id` (its partner's run_id) and
+    `reference` (the partner's wiring). Raises CompareError when partners are ambiguous."""
+    keys = [f"params.{k}" for k in default_group_keys(runs) if k != PAIR_KEY] + ["params.seed"]
+    formulation = runs[f"params.{PAIR_KEY}"]
+    runs = runs.assign(reference=[reference_of(f, reference) for f in formulation])
+    compared = runs[runs["reference"] != formulation]
+    references = runs[formulation.isin(set(compared["reference"]))][keys + ["params.formulation", "run_id"]]
+    duplicated = references.duplicated(keys + ["params.formulation"])
+    if duplicated.any():
+        raise CompareError(
+            "runs cannot be paired: several reference runs share one cell and seed "
+            f"({references[duplicated].iloc[0]['params.formulation']}); select one with --filter"
+        )
+    merged = compared.merge(
+        references.rename(columns={"run_id": "partner_id", "params.formulation": "reference"}),
+        on=keys + ["reference"],
+        how="inner",
+    )
+    return merged
+
+
+def paired_differences(runs: pd.DataFrame, group_keys: list[str], metrics: list[str], reference=TWIN):
+    """One row per group of compared runs: the reference, n_pairs, and per metric the mean
+    difference with its interval, p-value and whether all pairs were identical."""
+    pairs = paired_runs(runs, reference)
+    if pairs.empty:
+        return pd.DataFrame()
+    values = runs.set_index("run_id")
+    rows = []
+    for group_values, group in grouped_runs(pairs, group_keys):
+        row = dict(zip(group_keys, group_values, strict=True))
+        row.update(reference="/".join(sorted(group["reference"].unique())), n_pairs=len(group))
+        for metric in metrics:
+            column = f"metrics.{metric}"
+            if column not in values:
+                continue
+            difference = group[column].to_numpy(float) - values.loc[group["partner_id"], column].to_numpy(
+                float
+            )
+            row.update(summarize_differences(difference, metric))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def summarize_differences(difference: np.ndarray, name: str) -> dict:
+    """Mean, 95% t-interval, Wilcoxon p and identity of paired differences (NaN pairs dropped)."""
+    difference = difference[np.isfinite(difference)]
+    n = len(difference)
+    mean = float(difference.mean()) if n else math.nan
+    half = stats.t.ppf(0.975, n - 1) * difference.std(ddof=1) / math.sqrt(n) if n > 1 else math.nan
+    return {
+        f"{name}_diff_mean": mean,
+        f"{name}_diff_ci_low": mean - half,
+        f"{name}_diff_ci_high": mean + half,
+        f"{name}_diff_n": n,
+        f"{name}_diff_p": wilcoxon_p(difference),
+        f"{name}_identical": bool(n) and bool(np.all(difference == 0)),
+    }
+
+
+def wilcoxon_p(difference: np.ndarray) -> float:
+    """Two-sided Wilcoxon signed-rank p-value; 1 when every difference is zero, NaN without pairs."""
+    nonzero = difference[difference != 0]
+    if not len(difference):
+        return math.nan
+    if not len(nonzero):
+        return 1.0
+    return float(stats.wilcoxon(nonzero, alternative="two-sided").pvalue)
+
+
+def difference_verdict(row, metric: str) -> str:
+    """identical, differs (the interval excludes 0), or no detectable difference."""
+    if row.get(f"{metric}_identical"):
+        return "identical"
+    low, high = row[f"{metric}_diff_ci_low"], row[f"{metric}_diff_ci_high"]
+    if math.isnan(low):
+        return "too few pairs"
+    return "differs" if low > 0 or high < 0 else "no detectable difference"
+
+
+def format_difference(row, metric: str) -> str:
+    """'+0.0123 [-0.004, +0.029] (n=5, p=0.31)' or 'identical (n=5)'."""
+    n = row.get(f"{metric}_diff_n", 0)
+    if not n:
+        return "-"
+    if row[f"{metric}_identical"]:
+        return f"identical (n={n})"
+    mean, low, high = (row[f"{metric}_diff_{k}"] for k in ("mean", "ci_low", "ci_high"))
+    interval = "" if math.isnan(low) else f" [{low:+.3g}, {high:+.3g}]"
+    return f"{mean:+.4g}{interval} (n={n}, p={row[f'{metric}_diff_p']:.2g})"
+
+
+def display_paired(table: pd.DataFrame, group_keys: list[str], metrics: list[str]) -> pd.DataFrame:
+    """The paired table as people read it: one `difference [interval] (n, p)` column per metric."""
+    if table.empty:
+        return table
+    shown = table[group_keys + ["reference", "n_pairs"]].copy()
+    for metric in metrics:
+        if f"{metric}_diff_n" in table:
+            shown[f"Δ {metric}"] = [format_difference(row, metric) for _, row in table.iterrows()]
+    return shown
