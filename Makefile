@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-fast test-torch experiment report lint format ui clean
+.PHONY: test test-fast test-torch experiment report lint format ui ui-check clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,14 @@ format: $(STAMP)
 
 ui: $(STAMP)  ## browse runs at http://127.0.0.1:5000 (prints a link per experiment)
 	$(BIN)/python -m kerasce.ui
+
+# Playwright drives Debian's Chromium: `playwright install` would download a browser build of its own.
+UI_CHECK_ARGS ?=
+
+ui-check: $(STAMP)  ## screenshots of the newest experiment in a real browser, PASS/FAIL per check
+	$(BIN)/python -c 'import playwright' 2>/dev/null || $(BIN)/python -m pip install --quiet playwright
+	command -v chromium >/dev/null || { apt-get update && apt-get install -y --no-install-recommends chromium; }
+	$(BIN)/python tools/ui_check.py $(UI_CHECK_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
