@@ -28,7 +28,16 @@ def result_for(dataset, probabilities, events=()):
     return TrainingResult(
         loss_path="fused_logits",
         initial_loss=0.69,
-        history=[{"epoch": 0, "loss": 0.5, "val_loss": 0.4}, {"epoch": 1, "loss": 0.3, "val_loss": 0.35}],
+        history=[
+            {"epoch": 0, "loss": 0.5, "val_loss": 0.4, "clip_saturation_rate": 0.25, "max_abs_logit": 3.0},
+            {
+                "epoch": 1,
+                "loss": 0.3,
+                "val_loss": 0.35,
+                "clip_saturation_rate": 0.1,
+                "max_abs_logit": math.inf,
+            },
+        ],
         events=list(events),
         event_count=len(events),
         skipped_steps=3,
@@ -88,6 +97,10 @@ def test_a_finished_cell_record_holds_metrics_tags_and_tables():
     assert record.metrics[Metric.SKIPPED_STEPS_TOTAL] == 3 and record.metrics["test_accuracy"] == 1.0
     assert record.metrics[Metric.LN_NUM_CLASSES] == pytest.approx(math.log(2))
     assert Metric.FIRST_NAN_STEP not in record.metrics and test_metrics["loss"] == 0.3
+    # the peaks over epochs, non-finite values left out
+    assert (
+        record.metrics[Metric.PEAK_CLIP_SATURATION] == 0.25 and record.metrics[Metric.PEAK_ABS_LOGIT] == 3.0
+    )
     assert record.tags[Tag.LOSS_PATH] == "fused_logits" and record.tags[Tag.UNDEFINED_METRICS] == "none"
     assert json.loads(record.texts[Artifact.CONFIG]) == spec.config
     history = pd.read_csv(pd.io.common.StringIO(record.texts[Artifact.HISTORY]))

@@ -223,6 +223,12 @@ def run_metrics(dataset: Dataset, result: TrainingResult, test_metrics: dict) ->
     }
     if result.events:
         metrics[Metric.FIRST_NAN_STEP] = result.events[0]["global_step"]
+    for peak, per_epoch in (
+        (Metric.PEAK_CLIP_SATURATION, "clip_saturation_rate"),
+        (Metric.PEAK_ABS_LOGIT, "max_abs_logit"),
+    ):
+        values = [row[per_epoch] for row in result.history if math.isfinite(row.get(per_epoch, math.nan))]
+        metrics[peak] = max(values) if values else None
     return {k: float("nan") if v is None else float(v) for k, v in metrics.items()}
 
 

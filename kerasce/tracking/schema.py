@@ -90,6 +90,9 @@ class Metric:
     SKIPPED_STEPS_TOTAL = "skipped_steps_total"
     EPOCHS_COMPLETED = "epochs_completed"
     TRAIN_SECONDS = "train_seconds"
+    # the largest per-epoch values: whether a run ever reached a claim's regime
+    PEAK_CLIP_SATURATION = "peak_clip_saturation_rate"
+    PEAK_ABS_LOGIT = "peak_abs_logit"
     TEST_PREFIX = "test_"
 
 
