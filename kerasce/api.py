@@ -84,6 +84,8 @@ class Comparison:
     images: dict = field(default_factory=dict)
     texts: dict = field(default_factory=dict)
     tracking_uri: str = ""
+    paired: pd.DataFrame = field(default_factory=pd.DataFrame)  # each wiring minus its reference, per seed
+    paired_shown: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def compare(
@@ -93,11 +95,14 @@ def compare(
     metrics=DEFAULT_METRICS,
     filter_string: str = "",
     figures: bool = True,
+    reference: str = "twin",
 ) -> Comparison:
     """Group the finished cell runs of `experiments` (by every grid key but the seed unless
-    `group_by`), aggregate each metric over seeds, and overlay their curves."""
+    `group_by`), aggregate each metric over seeds, pair every wiring with `reference` trained on
+    the same seed ("twin": its from-logits twin), and overlay their curves."""
     from kerasce.analyze import comparison as cmp
     from kerasce.analyze.outputs import comparison_texts
+    from kerasce.analyze.paired import display_paired, paired_differences
     from kerasce.tracking.reader import StoreReader
 
     reader = StoreReader(tracking_uri)
@@ -112,9 +117,12 @@ def compare(
         f"warning: {cmp.group_label(row, group_keys)} took different loss paths: {row['loss_path']}"
         for _, row in table[table["paths_differ"]].iterrows()
     ]
+    paired = paired_differences(runs, group_keys, metrics, reference) if "formulation" in group_keys else None
+    paired = pd.DataFrame() if paired is None else paired
+    paired_shown = display_paired(paired, group_keys, metrics)
     images = cmp.figures_per_dataset(reader, runs, group_keys) if figures else {}
-    texts = comparison_texts(title, table, shown, notes, images)
-    return Comparison(title, group_keys, table, shown, notes, images, texts, reader.uri)
+    texts = comparison_texts(title, table, shown, notes, images, paired, paired_shown)
+    return Comparison(title, group_keys, table, shown, notes, images, texts, reader.uri, paired, paired_shown)
 
 
 def log_comparison(comparison: Comparison, experiment: str) -> str:

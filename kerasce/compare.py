@@ -51,6 +51,13 @@ def parse_arguments(argv=None) -> argparse.Namespace:
         help="table prints; csv, markdown and html also write a file to --output",
     )
     add("--output", type=Path, metavar="DIR", help="folder for tables and figures (default: comparison/)")
+    add(
+        "--reference",
+        default="twin",
+        metavar="FORMULATION",
+        help="pair every wiring with this one, trained on the same seed (default: twin, each wiring's "
+        "from-logits twin, logits_ce or logit_bce)",
+    )
     add("--no-figures", action="store_true", help="skip the figures (they read every run's artifacts)")
     add("--no-log", action="store_true", help="do not log the comparison as an MLflow run")
     return parser.parse_args(argv)
@@ -69,12 +76,18 @@ def main(argv=None) -> int:
             arguments.metric or api.DEFAULT_METRICS,
             arguments.filter,
             figures=not arguments.no_figures,
+            reference=arguments.reference,
         )
     except KerasceError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(comparison.title)
     print(comparison.shown.to_string(index=False))
+    if not comparison.paired_shown.empty:
+        from kerasce.analyze.outputs import PAIRED_INTRO
+
+        print(f"\n{PAIRED_INTRO}")
+        print(comparison.paired_shown.to_string(index=False))
     for note in comparison.notes:
         print(note, file=sys.stderr)
     if arguments.format != "table" or arguments.output:

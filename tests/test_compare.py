@@ -36,9 +36,16 @@ def test_every_format_is_written_and_parses(finished_store, tmp_path, capsys, fm
     if fmt == "csv":
         table = pd.read_csv(tmp_path / "comparison.csv")
         assert len(table) == 3 and {"test_loss_mean", "test_loss_ci_low", "nan_rate"} <= set(table.columns)
+        # softmax_ce and logits_ce on the same seeds: float32 on TensorFlow recovers the logits
+        paired = pd.read_csv(tmp_path / "paired.csv")
+        assert paired[["formulation", "reference", "n_pairs"]].values.tolist() == [
+            ["softmax_ce", "logits_ce", 2]
+        ]
+        assert paired["test_loss_identical"].all() and paired["test_loss_diff_mean"].eq(0).all()
     elif fmt == "markdown":
         lines = (tmp_path / "comparison.md").read_text().splitlines()
-        assert len(lines) == 5 and all(line.startswith("|") for line in lines)
+        assert len(lines) == 11 and all(line.startswith("|") for line in lines[:5])
+        assert lines[6].startswith("Paired:") and "identical (n=2)" in lines[10]
     else:
         page = (tmp_path / "comparison.html").read_text()
         assert page.startswith("<!doctype html>") and "<table" in page

@@ -114,3 +114,9 @@ def test_ambiguous_partners_are_refused():
 def test_no_reference_runs_means_no_pairs():
     assert paired_differences(runs([("softmax_ce", "float32", 0, 1.0)]), ["formulation"], ["test_loss"]).empty
     assert math.isnan(wilcoxon_p(np.array([])))
+
+
+def test_an_unknown_reference_names_the_choices_and_the_close_one():
+    table = runs([("logits_ce", "float32", 0, 1.0), ("softmax_ce", "float32", 0, 2.0)])
+    with pytest.raises(CompareError, match="did you mean 'logits_ce'"):
+        paired_differences(table, ["formulation"], ["test_loss"], reference="logit_ce")

@@ -22,3 +22,24 @@ def test_the_command_reports_the_problem_and_exits_2(tmp_path, capsys):
         == 2
     )
     assert "the report needs these experiments first" in capsys.readouterr().err
+
+
+def test_a_claim_whose_runs_never_reached_its_regime_is_not_tested():
+    import pandas as pd
+
+    from kerasce.analyze.claims import CLAIMS
+    from kerasce.analyze.report import judge, with_regime
+
+    claim = next(c for c in CLAIMS if c.key == "imbalance_pr")
+    table = pd.DataFrame(
+        {
+            "formulation": ["log_softmax_nll", "clipped_softmax_ce"],
+            "loss_path": ["log_probabilities", "clipped_probabilities"],
+            "precision": "float32",
+            "model.logit_scale": 5.0,
+            "peak_clip_saturation_rate_mean": [0.0, 0.0],
+        }
+    )
+    table, note = with_regime(claim, table)
+    verdict, reason = judge(claim, table, pd.DataFrame(), note)
+    assert verdict == "not tested" and "samples in the clipped dead zone" in reason

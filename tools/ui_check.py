@@ -211,14 +211,17 @@ def check_artifact(page, out: Path) -> bool:
     return report(f"artifact {Artifact.PR_FIGURE}", width > 0, f"shown as a {width}x{height} image")
 
 
-def check_bare_link(browser, base: str, experiment, out: Path) -> bool:
-    """A new browser (no remembered workflow type) following a link without workflowType."""
+def look_at_bare_link(browser, base: str, experiment, out: Path) -> None:
+    """What a new browser (no remembered workflow type) gets from a link without workflowType.
+    Shown, not checked: MLflow 3.17's UI takes the view from the URL or the browser's remembered
+    choice and ignores the experiment's `mlflow.experimentKind` tag, which is why kerasce's links
+    carry `workflowType=machine_learning`."""
     page = browser.new_context(viewport=VIEWPORT).new_page()
     page.goto(experiment_url(base, experiment.experiment_id, workflow_type=None))
     page.wait_for_url(re.compile(r"#/experiments/[^/?]+/"), timeout=PAGE_SECONDS * 1000)  # redirected
     settle(page, experiment.name, out / "5-bare-link.png")
     route = page.url.split("#", 1)[-1]
-    return report("bare link opens runs (experiment kind)", "/runs" in route, f"landed on #{route}")
+    print(f"INFO  a link without workflowType lands on #{route}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -238,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
             run_page = open_page(context, url, cells[0].info.run_name, out / "3-run.png")
             results += check_run_page(run_page, cells[0], out)
             results.append(check_artifact(run_page, out))
-            results.append(check_bare_link(browser, base, experiment, out))
+            look_at_bare_link(browser, base, experiment, out)
         finally:
             browser.close()
     print(f"{results.count(True)} passed, {results.count(False)} failed; screenshots in {out}")

@@ -13,6 +13,7 @@ import pandas as pd
 from scipy import stats
 
 from kerasce.analyze.comparison import CompareError, default_group_keys, grouped_runs
+from kerasce.errors import choices_message
 from kerasce.model.formulations import FORMULATIONS, logit_twin
 
 TWIN = "twin"  # each wiring against its from-logits twin: logits_ce or logit_bce
@@ -28,6 +29,8 @@ def reference_of(formulation: str, reference: str) -> str:
 def paired_runs(runs: pd.DataFrame, reference: str = TWIN) -> pd.DataFrame:
     """The runs that have a reference partner, each with `partner_id` (its partner's run_id) and
     `reference` (the partner's wiring). Raises CompareError when partners are ambiguous."""
+    if reference != TWIN and reference not in FORMULATIONS:
+        raise CompareError(choices_message("--reference", reference, [TWIN, *FORMULATIONS]))
     keys = [f"params.{k}" for k in default_group_keys(runs) if k != PAIR_KEY] + ["params.seed"]
     formulation = runs[f"params.{PAIR_KEY}"]
     runs = runs.assign(reference=[reference_of(f, reference) for f in formulation])
