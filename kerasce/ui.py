@@ -42,6 +42,8 @@ def main(argv=None) -> int:
     links = experiment_links(uri, f"http://{arguments.host}:{arguments.port}")
     print("Runs of each experiment, in the model-training view:", *links, sep="\n", flush=True)
     command = ui_command(uri, arguments.host, arguments.port)
+    # Without MLflow 3's GenAI job runners: eight processes a kerasce store never needs.
+    os.environ.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
     os.execv(command[0], command)  # the UI replaces this process: Ctrl-C stops it as usual
 
 

@@ -2,6 +2,7 @@
 
 import collections
 import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -39,6 +40,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# MLflow 3's server also starts a pool of GenAI job runners (huey consumers) by default: eight
+# processes kerasce never uses, which a terminated server can leave behind.
+SERVER_ENV = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+
+
 @contextlib.contextmanager
 def mlflow_server(directory: Path, port: int):
     command = [
@@ -58,7 +64,7 @@ def mlflow_server(directory: Path, port: int):
         "1",
     ]
     with open(directory / f"server-{time.time()}.log", "w") as log:
-        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=SERVER_ENV)
         try:
             deadline = time.time() + 90
             while time.time() < deadline:

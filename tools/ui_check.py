@@ -10,6 +10,7 @@ both); it never downloads a browser of its own.
 
 import argparse
 import contextlib
+import os
 import re
 import shutil
 import socket
@@ -66,7 +67,9 @@ def mlflow_server(store: str, log_path: Path):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     with open(log_path, "w") as log:
-        server = subprocess.Popen(server_command(store, port), stdout=log, stderr=subprocess.STDOUT)
+        # No GenAI job runners (eight huey processes by default): nothing here uses them.
+        env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+        server = subprocess.Popen(server_command(store, port), stdout=log, stderr=subprocess.STDOUT, env=env)
         try:
             wait_for_health(f"http://127.0.0.1:{port}", server, log_path)
             yield f"http://127.0.0.1:{port}"
