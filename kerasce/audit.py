@@ -33,8 +33,16 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     parser.add_argument("model", metavar="MODEL.keras", help="a model saved with model.save(), compiled")
     parser.add_argument("--data", metavar="FILE.npz", help="arrays x and y: measure the dead zone on them")
     parser.add_argument("--backends", action="store_true", help="also every other installed backend")
+    parser.add_argument(
+        "--precisions",
+        default="float32,mixed_float16,mixed_bfloat16",
+        metavar="LIST",
+        help="comma-separated precision policies to audit (default: all three)",
+    )
     parser.add_argument("--json", action="store_true", help="print the audit as JSON")
-    parser.add_argument("--strict", action="store_true", help="exit 1 when any setting takes the clipped path")
+    parser.add_argument(
+        "--strict", action="store_true", help="exit 1 when any setting takes the clipped path"
+    )
     return parser.parse_args(argv)
 
 
@@ -43,7 +51,8 @@ def main(argv=None) -> int:
     from kerasce.errors import KerasceError
 
     try:
-        result = run(arguments.model, data=arguments.data, backends=arguments.backends)
+        precisions = tuple(p.strip() for p in arguments.precisions.split(",") if p.strip())
+        result = run(arguments.model, data=arguments.data, backends=arguments.backends, precisions=precisions)
     except KerasceError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -53,9 +62,12 @@ def main(argv=None) -> int:
 
 def run(model, data=None, backends=False, **options):
     """The audit itself (kerasce.diagnose.auditing.audit), imported on use: --help starts no framework."""
-    from kerasce.framework import import_keras_quietly
+    import os
 
-    import_keras_quietly()
+    if os.environ.get("KERAS_BACKEND") == "tensorflow":  # set by kerasce/__init__ unless chosen
+        from kerasce.framework import import_keras_quietly
+
+        import_keras_quietly()  # TensorFlow without its start-up lines
     from kerasce.diagnose.auditing import audit
 
     return audit(model, data=data, backends=backends, **options)

@@ -16,7 +16,7 @@ import numpy as np
 
 from kerasce.diagnose.fixes import fix_for, status_of
 from kerasce.diagnose.rebuild import base_policy, rebuild_under
-from kerasce.errors import KerasceError
+from kerasce.errors import KerasceError, choices_message
 from kerasce.model.heads import Head, HeadError, find_head
 from kerasce.model.loss_path import LossPathError, detect_loss_path
 from kerasce.model.numerics import clip_saturation_rate, to_probabilities
@@ -59,8 +59,13 @@ class Audit:
         return any(row.status in FAILING_STATUSES for row in self.rows)
 
     def to_dict(self) -> dict:
-        return {"model": self.model, "head": asdict(self.head), "rows": [asdict(r) for r in self.rows],
-                "notes": self.notes, "clipped": self.clipped}
+        return {
+            "model": self.model,
+            "head": asdict(self.head),
+            "rows": [asdict(r) for r in self.rows],
+            "notes": self.notes,
+            "clipped": self.clipped,
+        }
 
     def text(self) -> str:
         """The audit as a person reads it: head, table, fixes."""
@@ -94,7 +99,9 @@ def load_arrays(path) -> tuple[np.ndarray, np.ndarray]:
         arrays = np.load(path)
         x, y = arrays["x"], arrays["y"]
     except KeyError:
-        raise AuditError(f"--data {path}: needs arrays named 'x' and 'y' (has {sorted(arrays.files)})") from None
+        raise AuditError(
+            f"--data {path}: needs arrays named 'x' and 'y' (has {sorted(arrays.files)})"
+        ) from None
     except Exception as error:
         raise AuditError(f"--data {path}: not a NumPy .npz file ({error})") from None
     y = np.asarray(y)
@@ -108,8 +115,10 @@ def data_effects(model: keras.Model, head: Head, data) -> dict:
     outputs = np.asarray(model.predict(x, batch_size=1024, verbose=0), dtype=np.float64)
     nonfinite = ~np.isfinite(outputs).reshape(len(outputs), -1).all(axis=1)
     probabilities = to_probabilities(outputs, head.output_kind)
-    return {"clip_saturation_rate": clip_saturation_rate(probabilities, labels),
-            "nonfinite_rate": float(nonfinite.mean())}
+    return {
+        "clip_saturation_rate": clip_saturation_rate(probabilities, labels),
+        "nonfinite_rate": float(nonfinite.mean()),
+    }
 
 
 def audit_here(model: keras.Model, precisions=PRECISIONS, data=None) -> tuple[Head, list[AuditRow]]:
@@ -131,15 +140,29 @@ def audit_here(model: keras.Model, precisions=PRECISIONS, data=None) -> tuple[He
     return head, rows
 
 
+def _check_precisions(precisions) -> None:
+    unknown = [p for p in precisions if p not in PRECISIONS]
+    if unknown or not precisions:
+        raise AuditError(choices_message("precisions", unknown[0] if unknown else "", PRECISIONS))
+
+
 def installed_backends() -> list[str]:
     import importlib.util
 
     return [name for name, package in BACKEND_PACKAGES.items() if importlib.util.find_spec(package)]
 
 
-def audit_in_process(path, backend: str, data_path=None) -> list[AuditRow]:
+def audit_in_process(path, backend: str, data_path=None, precisions=PRECISIONS) -> list[AuditRow]:
     """The rows of `python -m kerasce.audit PATH --json` run with KERAS_BACKEND=backend."""
-    command = [sys.executable, "-m", "kerasce.audit", str(path), "--json"]
+    command = [
+        sys.executable,
+        "-m",
+        "kerasce.audit",
+        str(path),
+        "--json",
+        "--precisions",
+        ",".join(precisions),
+    ]
     command += ["--data", str(data_path)] if data_path else []
     env = {**os.environ, "KERAS_BACKEND": backend}
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
@@ -149,6 +172,7 @@ def audit_in_process(path, backend: str, data_path=None) -> list[AuditRow]:
 
 
 def audit(model, data=None, backends: bool = False, precisions=PRECISIONS) -> Audit:
+    _check_precisions(precisions)
     """Audit a compiled Keras model (or the path of a saved one): its head, the loss path under each
     precision policy on this backend (and on every installed backend with `backends`), and with
     `data` (a .npz path with `x` and `y`, or an (x, y) pair) its dead zone and non-finite outputs."""
@@ -163,11 +187,11 @@ def audit(model, data=None, backends: bool = False, precisions=PRECISIONS) -> Au
     if head.wiring_problem():
         notes.append(head.wiring_problem())
     if backends:
-        rows += _other_backends(model, loaded, data, arrays)
+        rows += _other_backends(model, loaded, data, arrays, precisions)
     return Audit(name, head, rows, notes)
 
 
-def _other_backends(model, loaded, data, arrays) -> list[AuditRow]:
+def _other_backends(model, loaded, data, arrays, precisions) -> list[AuditRow]:
     """Rows from every other installed backend, each in its own process (the .keras file is
     backend-independent: an in-memory model is saved to a temporary one first)."""
     others = [b for b in installed_backends() if b != keras.backend.backend()]
@@ -178,4 +202,4 @@ def _other_backends(model, loaded, data, arrays) -> list[AuditRow]:
         data_path = data if isinstance(data, (str, Path)) or data is None else Path(directory) / "data.npz"
         if arrays is not None and not isinstance(data, (str, Path)):
             np.savez(data_path, x=arrays[0], y=arrays[1])
-        return [row for backend in others for row in audit_in_process(path, backend, data_path)]
+        return [row for b in others for row in audit_in_process(path, b, data_path, precisions)]

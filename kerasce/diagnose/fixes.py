@@ -38,7 +38,8 @@ def logits_fix(head: Head) -> str:
         linear = f"remove the {head.activation_layer!r} layer"
     else:
         linear = f"make {head.dense!r} linear (no activation)"
-    return f"{linear} and compile with {loss_class(head)}(from_logits=True); apply {head.activation} at inference"
+    loss = f"{loss_class(head)}(from_logits=True)"
+    return f"{linear} and compile with {loss}; apply {head.activation} at inference"
 
 
 def float32_head_fix(head: Head, precision: str) -> str:
@@ -55,9 +56,13 @@ def fix_for(head: Head, row, rows) -> str | None:
     if row.status == "unclassified":
         return head.wiring_problem() or "the probe matched no known path: please report this model"
     if row.status == "fragile":
-        return f"works here only because TensorFlow recovers the logits; to keep it on JAX, PyTorch and mixed precision: {logits_fix(head)}"
+        return (
+            "works here only because TensorFlow recovers the logits; to keep it on JAX, PyTorch "
+            f"and mixed precision: {logits_fix(head)}"
+        )
     float32_recovers = any(
-        r.backend == row.backend and r.precision == "float32" and r.loss_path == RECOVERED_LOGITS for r in rows
+        r.backend == row.backend and r.precision == "float32" and r.loss_path == RECOVERED_LOGITS
+        for r in rows
     )
     if row.status == "clipped" and row.precision != "float32" and float32_recovers:
         return f"{float32_head_fix(head, row.precision)}; or {logits_fix(head)}"

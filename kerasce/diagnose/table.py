@@ -20,7 +20,9 @@ def audit_table(audit) -> str:
     for row in audit.rows:
         precision = f"{row.precision} (as saved)" if row.as_saved else row.precision
         cells = [row.backend, precision, row.loss_path, row.status]
-        rows.append(cells + ([_rate(row.clip_saturation_rate), _rate(row.nonfinite_rate)] if with_data else []))
+        rows.append(
+            cells + ([_rate(row.clip_saturation_rate), _rate(row.nonfinite_rate)] if with_data else [])
+        )
     return tabulate(rows, headers, tablefmt="github")
 
 

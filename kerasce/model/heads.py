@@ -49,9 +49,13 @@ class Head:
     def wiring_problem(self) -> str | None:
         """A head and loss that disagree (logits read as probabilities, or softmax applied twice)."""
         if self.from_logits is False and self.output_kind == "logits":
-            return "the head outputs logits but the loss has from_logits=False: it reads them as probabilities"
+            return (
+                "the head outputs logits but the loss has from_logits=False: it reads them as probabilities"
+            )
         if self.from_logits and self.output_kind != "logits":
-            return f"the head outputs {self.output_kind} but the loss has from_logits=True: it normalises twice"
+            return (
+                f"the head outputs {self.output_kind} but the loss has from_logits=True: it normalises twice"
+            )
         return None
 
 

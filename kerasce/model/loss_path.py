@@ -59,7 +59,9 @@ def detect_loss_path(model: keras.Model, head: str = "head") -> str:
     saved_weights = head.get_weights()
     try:
         kernel = np.zeros_like(saved_weights[0])
-        head.set_weights([kernel, (probe_logits / getattr(head, "logit_scale", 1.0)).astype(saved_weights[1].dtype)])
+        head.set_weights(
+            [kernel, (probe_logits / getattr(head, "logit_scale", 1.0)).astype(saved_weights[1].dtype)]
+        )
         outputs = keras.ops.convert_to_numpy(model(features, training=False)).astype(np.float64)
         loss = float(model.test_on_batch(features, labels, return_dict=True)["loss"])
     finally:
