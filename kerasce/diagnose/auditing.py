@@ -84,7 +84,9 @@ def load_model_file(path) -> keras.Model:
             warnings.simplefilter("ignore")  # "skipping optimizer variables": the audit never trains
             model = keras.models.load_model(path, compile=True)
     except Exception as error:  # Keras raises ValueError, OSError, zipfile errors... for a bad file
-        raise AuditError(f"{path}: not a Keras model file Keras can load ({type(error).__name__}: {error})")
+        raise AuditError(
+            f"{path}: not a Keras model file Keras can load ({type(error).__name__}: {error})"
+        ) from None
     if not isinstance(model, keras.Model):
         raise AuditError(f"{path}: holds a {type(model).__name__}, not a Keras model")
     return model
