@@ -125,3 +125,12 @@ def find_head(model: keras.Model) -> Head:
         )
     layer_name = activation_layer.name if activation_layer is not None else None
     return Head(last.name, activation, layer_name, int(last.units), name, from_logits)
+
+
+def output_kind(model: keras.Model) -> str:
+    """What a compiled model outputs (logits, probabilities or log_probabilities): read off its head,
+    else off its loss when the head is not one `find_head` reads (from_logits=True: logits)."""
+    try:
+        return find_head(model).output_kind
+    except HeadError:
+        return "logits" if getattr(compiled_loss(model), "from_logits", False) else "probabilities"
