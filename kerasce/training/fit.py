@@ -71,13 +71,14 @@ def build_compiled_model(run: RunConfig, dataset: Dataset, model_class=keras.Mod
     bare fit times (with `model_class` the instrumented subclass, or plain Keras)."""
     built = build_model(
         run.formulation,
-        dataset.n_features,
+        dataset.input_shape,
         dataset.n_classes,
         run.model.hidden_units,
         run.precision,
         run.model.float32_head,
         run.model.logit_scale,
         run.seed,
+        run.model.body,
     )
     model = built if model_class is keras.Model else model_class(built.input, built.output, name=built.name)
     compile_model(model, run.formulation, run.precision, run.train.optimizer, run.train.learning_rate)
