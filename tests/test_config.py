@@ -80,6 +80,11 @@ def test_overrides_are_typed_and_strict():
         ({"data": {"label_noise": -0.1}}, "data.label_noise: -0.1"),
         ({"data": {"val_fraction": 0.5, "test_fraction": 0.5}}, "sum below 1"),
         ({"model": {"hidden_units": [64, 0]}}, "model.hidden_units"),
+        (
+            {"model": {"body": "mymodule.small_cnn"}},
+            "model.body: 'mymodule.small_cnn' must name a function as",
+        ),
+        ({"model": {"bdy": "m:f"}}, "did you mean 'body'"),
         ({"grid": {"seed": []}}, "grid.seed: expected a non-empty list"),
         ({"grid": {"seed": 3}}, "grid.seed: expected a non-empty list"),
         ({"grid": {"train.epochs": [1, -1]}}, "train.epochs: -1 must be greater than 0"),

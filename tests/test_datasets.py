@@ -179,3 +179,24 @@ def test_fashion_mnist_reads_the_keras_cache_offline(tmp_path, monkeypatch):
     assert data.class_names[9] == "Ankle boot" and sum(data.sizes().values()) == 100
     assert data.x_train.shape[1] == 784
     assert data.origin.startswith(f"{directory}/{{train-labels") and data.origin.endswith("(cached)")
+
+
+def test_npz_images_keep_their_shape_and_fixed_splits_are_kept(tmp_path):
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(60, 8, 8, 1)), np.arange(60) % 3
+    np.savez(tmp_path / "images.npz", x=x, y=y)
+    dataset = load_dataset({"dataset": "npz", "path": str(tmp_path / "images.npz")}, seed=0)
+    assert dataset.input_shape == (8, 8, 1) and dataset.n_features == 64 and dataset.n_classes == 3
+    split = np.array(["train"] * 40 + ["val"] * 10 + ["test"] * 10)
+    np.savez(tmp_path / "fixed.npz", x=x, y=y, split=split)
+    fixed = load_dataset({"dataset": "npz", "path": str(tmp_path / "fixed.npz")}, seed=0)
+    assert fixed.sizes() == {"n_train": 40, "n_val": 10, "n_test": 10}
+    np.testing.assert_array_equal(fixed.y_test, y[50:])
+
+
+def test_npz_errors_are_clear(tmp_path):
+    np.savez(tmp_path / "no_y.npz", x=np.zeros((4, 2)))
+    with pytest.raises(DatasetError, match="needs arrays named 'x' and 'y'"):
+        load_dataset({"dataset": "npz", "path": str(tmp_path / "no_y.npz")}, seed=0)
+    with pytest.raises(DatasetError, match="file not found"):
+        load_dataset({"dataset": "npz", "path": str(tmp_path / "missing.npz")}, seed=0)

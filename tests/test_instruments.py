@@ -18,7 +18,7 @@ UNIFORM = np.full((2, 3), 1 / 3, "float32")
 
 
 def monitor(name="softmax_ce", loss_scaling=False):
-    return InstabilityMonitor(get_formulation(name), loss_scaling)
+    return InstabilityMonitor(get_formulation(name).output, loss_scaling)
 
 
 def record(m, loss=1.0, gradients=GRADIENTS, loss_scale=1.0, y=LABELS, y_pred=UNIFORM):
@@ -88,7 +88,7 @@ def test_the_counters_are_model_state_not_weights():
     formulation = get_formulation("logits_ce")
     built = build_model(formulation, 4, 3, hidden_units=(8,))
     model = InstrumentedModel(built.input, built.output)
-    model.monitor = InstabilityMonitor(formulation, loss_scaling=False)
+    model.monitor = InstabilityMonitor(formulation.output, loss_scaling=False)
     compile_model(model, formulation)
     counters = {id(v) for v in model.monitor.variables}
     assert counters <= {id(v) for v in model.non_trainable_variables}

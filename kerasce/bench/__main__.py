@@ -3,7 +3,8 @@
 Per workload, interleaved and repeated (median of --repeats after one warm-up):
   (a) bare model.fit of exactly the model the runner trains, same validation data, no callbacks;
   (b) the same training through the kerasce runner with full logging into a temporary SQLite store;
-  (c) the same bare fit under mlflow.keras.autolog().
+  (c) the same bare fit under mlflow.keras.autolog();
+  (d) the same fit, kerasce.instrument-ed, with the kerasce.MlflowLogger callback in an active run.
 """
 
 import argparse
@@ -76,6 +77,7 @@ def main(argv=None) -> int:
                     f"autolog (c) "
                     f"{c:6.2f}s  b/a {b / a:5.3f}  c/a {c / a:5.3f}  (b without figures: "
                     f"{medians['kerasce-no-figures']:.2f}s, {medians['kerasce-no-figures'] / a:5.3f})"
+                    f"  callback (d) {medians['callback']:.2f}s  d/a {medians['callback'] / a:5.3f}"
                 )
         if arguments.grid:
             grid = measure_grid(arguments.grid, store)

@@ -24,19 +24,24 @@ WORKLOADS = {
 }
 
 
-def bare_fit(run: RunConfig, dataset) -> float:
-    """Build, compile and fit exactly the model the runner trains, as a user would, timing all three."""
+def bare_fit(run: RunConfig, dataset, callback=None) -> float:
+    """Build, compile and fit exactly the model the runner trains, as a user would, timing all three.
+    With a `callback` (kerasce.MlflowLogger), the model is `kerasce.instrument`-ed first."""
     from kerasce.training.fit import build_compiled_model, seed_everything
+    from kerasce.training.user_model import instrument
 
     seed_everything(run.seed, run.train.deterministic)
     started = time.perf_counter()
     model = build_compiled_model(run, dataset)
+    if callback is not None:
+        model = instrument(model)
     model.fit(
         dataset.x_train,
         dataset.y_train,
         batch_size=run.train.batch_size,
         epochs=run.train.epochs,
         validation_data=(dataset.x_val, dataset.y_val),
+        callbacks=[callback] if callback is not None else [],
         verbose=0,
     )
     return time.perf_counter() - started
@@ -45,7 +50,8 @@ def bare_fit(run: RunConfig, dataset) -> float:
 def measure_workload(name: str, repeats: int, store: Path, backend: str = "tensorflow") -> dict:
     from kerasce.run.cell import dataset_for, run_cell
     from kerasce.run.job import StoreRef
-    from kerasce.tracking.autolog import keras_autolog_run
+    from kerasce.tracking.autolog import active_run, keras_autolog_run
+    from kerasce.tracking.callback import MlflowLogger
     from kerasce.tracking.schema import RunStart
     from kerasce.tracking.writer import Tracker
 
@@ -68,10 +74,15 @@ def measure_workload(name: str, repeats: int, store: Path, backend: str = "tenso
         with keras_autolog_run(uri, f"bench-{name}-autolog"):
             return bare_fit(spec.resolved, dataset)
 
+    def callback():
+        with active_run(uri, f"bench-{name}-callback"):
+            return bare_fit(spec.resolved, dataset, MlflowLogger((dataset.x_val, dataset.y_val)))
+
     modes = {
         "bare": lambda: bare_fit(spec.resolved, dataset),
         "kerasce": lambda: runner(spec),
         "autolog": autolog,
+        "callback": callback,
         "kerasce-no-figures": lambda: runner(no_figures),
     }
     times = {mode: [] for mode in modes}

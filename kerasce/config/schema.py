@@ -7,6 +7,7 @@ Plain Python only: validating a config never imports TensorFlow or Keras.
 import functools
 import importlib.util
 import math
+import re
 
 from kerasce.datasets import OPTION_TYPES, dataset_options
 from kerasce.errors import ConfigError, DatasetError, choices_message
@@ -20,6 +21,7 @@ BACKENDS = {
     "torch": ("torch", "pip install -e '.[torch]'  (kerasce's optional PyTorch extra)"),
 }
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
+BODY_PATTERN = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*")
 
 DEFAULTS = {
     "name": "kerasce",
@@ -28,7 +30,9 @@ DEFAULTS = {
     "backend": "tensorflow",  # the Keras backend the run trains on: tensorflow | jax | torch
     "seed": 0,
     "data": {"dataset": "digits"},
-    "model": {"hidden_units": [64], "float32_head": False, "logit_scale": 1.0},
+    # body: "package.module:function" building the layers up to the features from the input shape
+    # (kerasce adds the head); empty: an MLP with hidden_units
+    "model": {"hidden_units": [64], "float32_head": False, "logit_scale": 1.0, "body": ""},
     "train": {
         "epochs": 20,
         "batch_size": 64,
@@ -90,6 +94,12 @@ def validate(config: dict) -> None:
         raise ConfigError("name: the experiment name must not be empty")
     if config["seed"] < 0:
         raise ConfigError(f"seed: {config['seed']!r} must be 0 or greater")
+    body = config["model"]["body"]
+    if body and not BODY_PATTERN.fullmatch(body):
+        raise ConfigError(
+            f"model.body: {body!r} must name a function as 'package.module:function', "
+            "e.g. 'kerasce.examples.bodies:small_cnn'"
+        )
     units = config["model"]["hidden_units"]
     if not all(isinstance(u, int) and not isinstance(u, bool) and u > 0 for u in units):
         raise ConfigError(f"model.hidden_units: {units!r} must be a list of positive integers")

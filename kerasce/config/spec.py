@@ -18,6 +18,7 @@ class ModelOptions:
     hidden_units: tuple[int, ...]
     float32_head: bool
     logit_scale: float
+    body: str = ""  # "package.module:function", or "" for the MLP of hidden_units
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,9 @@ DATASET_OPTIONS = {
         "class_weights": None,
     },
     "csv": {"path": None, "label_column": None, "feature_columns": None},
+    # arrays x (samples first, any shape: images too) and y; optional `split` ("train"/"val"/"test"
+    # per sample) fixes the splits, optional `class_names`
+    "npz": {"path": None},
     "mnist": {"origin": None},  # where to download missing files from (default: $KERASCE_DATASETS_ORIGIN)
     "fashion_mnist": {"origin": None},
 }

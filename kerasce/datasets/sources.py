@@ -1,5 +1,6 @@
 """Where samples come from: scikit-learn's embedded datasets, a seeded synthetic problem, a user's
-CSV, and the MNIST files Keras caches. Each loader returns (features, labels, class names, origin)."""
+CSV or .npz arrays, and the MNIST files Keras caches. Each loader returns (features, labels, class
+names, origin), and a .npz with fixed splits also the split of each sample."""
 
 from pathlib import Path
 
@@ -86,11 +87,43 @@ def _load_csv(options, seed):
     return features.to_numpy(dtype=np.float32), y, classes, str(Path(path).resolve())
 
 
+SPLIT_NAMES = ("train", "val", "test")
+
+
+def _load_npz(options, seed):
+    """Arrays `x` and `y` from a .npz; `split` (train/val/test per sample) fixes the splits."""
+    path = options["path"]
+    if not path:
+        raise DatasetError("data.path is required for dataset 'npz' (a .npz file with arrays x and y)")
+    if not Path(path).is_file():
+        raise DatasetError(f"data.path: file not found: {path}")
+    try:
+        arrays = np.load(path, allow_pickle=False)
+        x, y = arrays["x"], np.asarray(arrays["y"]).reshape(-1)
+    except KeyError:
+        raise DatasetError(f"{path}: needs arrays named 'x' and 'y' (has {sorted(arrays.files)})") from None
+    except (OSError, ValueError) as error:
+        raise DatasetError(f"{path}: not a NumPy .npz file ({error})") from None
+    if len(x) != len(y):
+        raise DatasetError(f"{path}: x has {len(x)} samples but y has {len(y)}")
+    class_values, labels = np.unique(y, return_inverse=True)
+    names = arrays["class_names"] if "class_names" in arrays.files else class_values
+    loaded = (x.astype(np.float32), labels, [str(c) for c in names], str(Path(path).resolve()))
+    if "split" not in arrays.files:
+        return loaded
+    split = np.asarray(arrays["split"]).astype(str)
+    unknown = sorted(set(split) - set(SPLIT_NAMES))
+    if len(split) != len(y) or unknown:
+        raise DatasetError(f"{path}: split must give one of {', '.join(SPLIT_NAMES)} per sample")
+    return (*loaded, split)
+
+
 LOADERS = {
     "digits": _load_digits,
     "breast_cancer": _load_breast_cancer,
     "synthetic": _load_synthetic,
     "csv": _load_csv,
+    "npz": _load_npz,
     "mnist": load_mnist,
     "fashion_mnist": load_fashion_mnist,
 }

@@ -33,8 +33,13 @@ class Dataset:
         return len(self.class_names)
 
     @property
+    def input_shape(self) -> tuple:
+        """One sample's shape: (n_features,) for tables, (height, width, channels) for images."""
+        return tuple(self.x_train.shape[1:])
+
+    @property
     def n_features(self) -> int:
-        return self.x_train.shape[1]
+        return int(np.prod(self.input_shape))
 
     def sizes(self) -> dict:
         return {"n_train": len(self.y_train), "n_val": len(self.y_val), "n_test": len(self.y_test)}
@@ -49,12 +54,24 @@ def load_dataset(data: dict, seed: int) -> Dataset:
     if unknown:
         raise DatasetError(choices_message(f"data.{unknown[0]}", unknown[0], sorted(options)))
     options.update(data)
-    x, y, class_names, origin = LOADERS[name](options, seed)
-    x, y = _subsample(x, y, options["max_samples"], seed)
-    splits = _split(x, y, options["val_fraction"], options["test_fraction"], seed)
+    x, y, class_names, origin, *fixed = LOADERS[name](options, seed)
+    if fixed:  # the file fixes the splits: max_samples, val_fraction and test_fraction do not apply
+        splits = _fixed_splits(x, y, fixed[0])
+    else:
+        x, y = _subsample(x, y, options["max_samples"], seed)
+        splits = _split(x, y, options["val_fraction"], options["test_fraction"], seed)
     x_train, y_train = _stress(*splits[0], options, len(class_names), seed)
     arrays = _standardize((x_train, y_train), *splits[1:])
     return Dataset(name, *arrays, tuple(class_names), _fingerprint(arrays, class_names), origin)
+
+
+def _fixed_splits(x, y, split):
+    """(train, val, test) pairs as the file's `split` array assigns the samples."""
+    parts = ("train", "val", "test")
+    for part in parts:
+        if not (split == part).any():
+            raise DatasetError(f"data.path: the file's split has no {part!r} samples")
+    return tuple((x[split == part], y[split == part]) for part in parts)
 
 
 def _subsample(x, y, max_samples, seed):

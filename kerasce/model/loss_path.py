@@ -45,20 +45,23 @@ def observed_output_kind(outputs: np.ndarray) -> str:
     return "logits"
 
 
-def detect_loss_path(model: keras.Model) -> str:
+def detect_loss_path(model: keras.Model, head: str = "head") -> str:
     """Which path the compiled loss of `model` actually takes, measured on this backend and policy.
 
-    The head (layer `head`) is set for a moment to output the probe logits whatever the input,
-    and the compiled loss is evaluated the way training evaluates it (in the compiled function).
-    The loss value and the head's output then tell the paths apart.
+    The head (the Dense layer called `head`; for a user's model see `kerasce.model.heads`) is set
+    for a moment to output the probe logits whatever the input, and the compiled loss is evaluated
+    the way training evaluates it (in the compiled function). The loss value and the model's output
+    then tell the paths apart.
     """
-    head = model.get_layer("head")
+    head = model.get_layer(head)
     probe_logits, labels = _probe(head.units)
     features = np.zeros((len(labels), *model.input_shape[1:]), dtype="float32")
     saved_weights = head.get_weights()
     try:
         kernel = np.zeros_like(saved_weights[0])
-        head.set_weights([kernel, (probe_logits / head.logit_scale).astype(saved_weights[1].dtype)])
+        head.set_weights(
+            [kernel, (probe_logits / getattr(head, "logit_scale", 1.0)).astype(saved_weights[1].dtype)]
+        )
         outputs = keras.ops.convert_to_numpy(model(features, training=False)).astype(np.float64)
         loss = float(model.test_on_batch(features, labels, return_dict=True)["loss"])
     finally:

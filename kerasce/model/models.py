@@ -10,6 +10,7 @@ from keras import ops
 
 from kerasce.config.schema import OPTIMIZERS, PRECISIONS
 from kerasce.errors import ConfigError, choices_message
+from kerasce.model.body import apply_body
 from kerasce.model.formulations import BINARY, Formulation, check_fits
 from kerasce.model.losses import make_loss, naive_softmax
 
@@ -62,18 +63,21 @@ class CutLogitLink(keras.layers.Layer):
 
 def build_model(
     formulation: Formulation,
-    n_features: int,
+    n_features,
     n_classes: int,
     hidden_units=(64,),
     precision: str = "float32",
     float32_head: bool = False,
     logit_scale: float = 1.0,
     seed: int = 0,
+    body: str = "",
 ) -> keras.Model:
-    """An MLP (ReLU hidden layers) with the formulation's head, layer name `head`.
+    """An MLP (ReLU hidden layers), or the user's `body` (see model/body.py), with the
+    formulation's head, layer name `head`. `n_features`: an int, or one sample's shape.
 
     `precision` is applied to this model's layers only, never as the global policy, so it
-    cannot leak into the next model. `float32_head` keeps the head in float32 under a mixed
+    cannot leak into the next model (a body's layers are built while it is the global policy,
+    which is restored after). `float32_head` keeps the head in float32 under a mixed
     policy: the fix the TensorFlow mixed-precision guide recommends.
     """
     if precision not in PRECISIONS:
@@ -84,9 +88,10 @@ def build_model(
     def initializer():
         return keras.initializers.GlorotUniform(seed=int(next(layer_seeds)))
 
-    inputs = keras.Input((n_features,), name="features")
-    hidden = inputs
-    for index, units in enumerate(hidden_units):
+    input_shape = (n_features,) if isinstance(n_features, int) else tuple(n_features)
+    inputs = keras.Input(input_shape, name="features")
+    hidden = _body_features(body, inputs, precision) if body else inputs
+    for index, units in enumerate(() if body else hidden_units):
         hidden = keras.layers.Dense(
             units,
             activation="relu",
@@ -106,6 +111,16 @@ def build_model(
     if formulation.cut_logit_link:
         outputs = CutLogitLink(dtype=head_dtype, name="cut_logit_link")(outputs)
     return keras.Model(inputs, outputs, name=formulation.name)
+
+
+def _body_features(body: str, inputs, precision: str):
+    """The user's body on `inputs`, its layers built under `precision`."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(precision)
+    try:
+        return apply_body(body, inputs)
+    finally:
+        keras.config.set_dtype_policy(previous)
 
 
 def accuracy_metric(formulation: Formulation) -> keras.metrics.Metric:

@@ -1,5 +1,6 @@
 """A grid's inputs, checked before anything runs: every dataset loaded once, every formulation
-fitted to its data, and the table of cells a dry run prints. No Keras is imported here."""
+fitted to its data, a user's model body built once, and the table of cells a dry run prints. Keras
+is imported only for a grid with a `[model] body`."""
 
 import pandas as pd
 
@@ -20,9 +21,19 @@ def load_datasets(specs: list[RunSpec]) -> dict:
                 raise DatasetError(f"{spec.run_name}: {error}") from None
         try:
             check_fits(spec.resolved.formulation, datasets[spec.dataset_key].n_classes)
+            _check_body(spec.resolved.model.body, datasets[spec.dataset_key].input_shape)
         except ConfigError as error:
             raise ConfigError(f"{spec.run_name}: {error}") from None
     return datasets
+
+
+def _check_body(body: str, input_shape: tuple) -> None:
+    """A user's body is built once here, so a broken one fails before any run starts (this
+    imports Keras, for grids with a body only)."""
+    if body:
+        from kerasce.model.body import check_body
+
+        check_body(body, input_shape)
 
 
 def grid_table(specs: list[RunSpec], datasets: dict) -> pd.DataFrame:

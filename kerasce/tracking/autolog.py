@@ -1,4 +1,5 @@
-"""mlflow.keras.autolog(): the baseline kerasce's own logging is measured against."""
+"""mlflow.keras.autolog(): the baseline kerasce's own logging is measured against; and a plain
+active run, for kerasce.MlflowLogger in the same comparison."""
 
 import contextlib
 
@@ -16,3 +17,12 @@ def keras_autolog_run(tracking_uri: str, experiment_name: str):
             yield
     finally:
         mlflow.keras.autolog(disable=True)
+
+
+@contextlib.contextmanager
+def active_run(tracking_uri: str, experiment_name: str):
+    """An active MLflow run, as a user's script opens one around its fit."""
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_experiment(experiment_name)
+    with mlflow.start_run():
+        yield

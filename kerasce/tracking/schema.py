@@ -32,6 +32,7 @@ class Tag:
     FAILED_CELLS = "kerasce.failed_cells"
     VERSION = "kerasce.version."  # + package name
     KERAS_BACKEND = "kerasce.keras_backend"
+    HEAD = "kerasce.head"  # a user's head as the audit reads it (kerasce.MlflowLogger)
     ONEDNN = "kerasce.onednn"
     GIT_COMMIT = "kerasce.git_commit"
     GIT_DIRTY = "kerasce.git_dirty"
@@ -94,6 +95,9 @@ class Metric:
     PEAK_CLIP_SATURATION = "peak_clip_saturation_rate"
     PEAK_ABS_LOGIT = "peak_abs_logit"
     TEST_PREFIX = "test_"
+    # kerasce.MlflowLogger: the end-of-training evaluation on the user's validation data (Keras'
+    # own per-epoch validation metrics keep their `val_` prefix)
+    VALIDATION_PREFIX = "validation_"
 
 
 @dataclass

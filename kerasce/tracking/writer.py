@@ -126,6 +126,11 @@ class RunWriter:
 
     def complete(self, record: RunRecord) -> None:
         """Write the record (metrics and tags in batches, artifacts in one upload), then end the run."""
+        self.write(record)
+        self.finish(record.status)
+
+    def write(self, record: RunRecord) -> None:
+        """Write the record's metrics, tags and artifacts; the run stays open."""
         self._wait()
         metrics = _finite_metrics(record.metrics, 0)
         tags = [RunTag(k, v) for k, v in _text_values(record.tags).items()]
@@ -134,7 +139,6 @@ class RunWriter:
         for chunk in _chunks(tags, MAX_BATCH["tags"]):
             self.client.log_batch(self.run_id, tags=chunk)
         self.upload({**record.texts, **record.images, **record.files})
-        self.finish(record.status)
 
     def upload(self, artifacts: dict) -> None:
         """Artifacts {path: text or bytes} in one call."""

@@ -71,13 +71,14 @@ def build_compiled_model(run: RunConfig, dataset: Dataset, model_class=keras.Mod
     bare fit times (with `model_class` the instrumented subclass, or plain Keras)."""
     built = build_model(
         run.formulation,
-        dataset.n_features,
+        dataset.input_shape,
         dataset.n_classes,
         run.model.hidden_units,
         run.precision,
         run.model.float32_head,
         run.model.logit_scale,
         run.seed,
+        run.model.body,
     )
     model = built if model_class is keras.Model else model_class(built.input, built.output, name=built.name)
     compile_model(model, run.formulation, run.precision, run.train.optimizer, run.train.learning_rate)
@@ -87,7 +88,7 @@ def build_compiled_model(run: RunConfig, dataset: Dataset, model_class=keras.Mod
 def build_instrumented_model(run: RunConfig, dataset: Dataset) -> InstrumentedModel:
     """The run config's model, compiled, with the instability monitor attached."""
     model = build_compiled_model(run, dataset, InstrumentedModel)
-    model.monitor = InstabilityMonitor(run.formulation, loss_scaling=run.loss_scaling)
+    model.monitor = InstabilityMonitor(run.formulation.output, loss_scaling=run.loss_scaling)
     return model
 
 
@@ -105,7 +106,7 @@ def train_run(run: RunConfig, dataset: Dataset, on_epoch: Callable[[int, dict], 
     loss_path = detect_loss_path(model)
     # before training, on the validation split: one pass a third the size of the training split
     initial_loss = model.evaluate(dataset.x_val, dataset.y_val, batch_size=EVALUATION_BATCH, verbose=0)[0]
-    probe = HeadProbe(model, run.formulation)
+    probe = HeadProbe(model, run.formulation.output)
     _, test_logits_before, _ = probe(dataset.x_test)
     recorder = EpochRecorder(model.monitor, probe, dataset, run.train.on_nan == "stop", on_epoch)
     started = time.perf_counter()

@@ -14,7 +14,6 @@ import numpy as np
 from keras import ops
 
 from kerasce.evaluate.metrics import average_precision
-from kerasce.model.formulations import Formulation
 from kerasce.model.numerics import EPSILON, to_probabilities
 
 MAX_EVENTS_PER_EPOCH = 256  # events past this are counted, not itemised
@@ -46,8 +45,10 @@ class InstabilityMonitor:
     Float32 and int32 only: JAX (without x64) has no float64, and the counts are reset each epoch.
     """
 
-    def __init__(self, formulation: Formulation, loss_scaling: bool):
-        self.output_kind, self.loss_scaling = formulation.output, loss_scaling
+    def __init__(self, output_kind: str, loss_scaling: bool):
+        """`output_kind`: what the model outputs (a formulation's `output`): logits, probabilities
+        or log_probabilities; `loss_scaling`: the optimizer scales the loss (mixed_float16)."""
+        self.output_kind, self.loss_scaling = output_kind, loss_scaling
         self.global_step = _state(0, "int32")
         self.epoch_counters = {name: _state(0.0, "float32") for name in COUNTERS}
         self.event_steps = _state(np.zeros(MAX_EVENTS_PER_EPOCH), "int32")
@@ -107,6 +108,8 @@ class InstabilityMonitor:
     def _dead_zone(self, y, y_pred):
         """Per sample: is the true-class probability, as the head gives it, below EPSILON?"""
         y_pred = ops.cast(y_pred, "float32")
+        if len(y.shape) == 2 and y.shape[-1] == y_pred.shape[-1] > 1:  # one-hot labels
+            y = ops.argmax(y, axis=-1)
         labels = ops.cast(ops.reshape(y, (-1,)), "int32")
         if y_pred.shape[-1] == 1:  # one sigmoid unit: P(label) is p or 1 - p
             value, positive = y_pred[:, 0], ops.equal(labels, 1)
@@ -134,10 +137,11 @@ def record_step(model, loss, gradients, loss_scale, data, y_pred) -> dict:
 
 
 class HeadProbe:
-    """The model's outputs and the head's logits for a batch of features, in one forward pass."""
+    """The model's outputs and the head's logits for a batch of features, in one forward pass.
+    `head` names the Dense layer making the logits; `output_kind` is what the model outputs."""
 
-    def __init__(self, model: keras.Model, formulation: Formulation):
-        self.head, self.output_kind = model.get_layer("head"), formulation.output
+    def __init__(self, model: keras.Model, output_kind: str, head: str = "head"):
+        self.head, self.output_kind = model.get_layer(head), output_kind
         self.model = keras.Model(model.input, [self.head.input, model.output])
 
     def __call__(self, features) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -146,7 +150,8 @@ class HeadProbe:
         hidden, outputs = self.model.predict_on_batch(features)
         kernel, bias = self.head.get_weights()
         with np.errstate(all="ignore"):
-            logits = self.head.logit_scale * (np.asarray(hidden, np.float64) @ kernel + bias)
+            scale = getattr(self.head, "logit_scale", 1.0)  # kerasce's ScaledDense; 1 for a plain Dense
+            logits = scale * (np.asarray(hidden, np.float64) @ kernel + bias)
             return np.asarray(outputs), logits, to_probabilities(outputs, self.output_kind)
 
 
@@ -159,6 +164,7 @@ class EpochRecorder(keras.callbacks.Callback):
     """
 
     def __init__(self, monitor, probe, dataset, stop_on_nan, on_epoch):
+        """`dataset`: anything with the validation split as `x_val` and `y_val`."""
         super().__init__()
         self.monitor, self.probe, self.dataset = monitor, probe, dataset
         self.stop_on_nan, self.on_epoch = stop_on_nan, on_epoch

@@ -1,0 +1,58 @@
+"""A model rebuilt under another precision policy with the same weights and the same loss.
+
+A layer's policy is part of its saved config, so setting the global policy changes nothing for a
+loaded model: the config itself is rewritten. Layers that follow the model's own policy take the
+new one; layers the user pinned to another policy (a float32 head under mixed precision) keep it.
+"""
+
+import collections
+import copy
+
+import keras
+
+from kerasce.model.heads import compiled_loss
+
+
+def _policy_name(dtype) -> str | None:
+    """The policy name in a layer config's `dtype` entry, or None for an entry that is no policy."""
+    if isinstance(dtype, dict) and dtype.get("class_name") == "DTypePolicy":
+        return dtype["config"]["name"]
+    return None
+
+
+def _layer_configs(config):
+    """Every layer config inside a model config, nested models included."""
+    if isinstance(config, dict):
+        if "class_name" in config and isinstance(config.get("config"), dict):
+            yield config
+        for value in config.values():
+            yield from _layer_configs(value)
+    elif isinstance(config, list):
+        for item in config:
+            yield from _layer_configs(item)
+
+
+def base_policy(model: keras.Model) -> str:
+    """The policy most of the model's layers follow: the one it was built under."""
+    names = [_policy_name(c["config"].get("dtype")) for c in _layer_configs(model.get_config())]
+    counts = collections.Counter(name for name in names if name)
+    return counts.most_common(1)[0][0] if counts else "float32"
+
+
+def with_policy(config: dict, base: str, policy: str) -> dict:
+    """A copy of a model config whose layers under `base` are under `policy` instead."""
+    config = copy.deepcopy(config)
+    for layer in _layer_configs(config):
+        if _policy_name(layer["config"].get("dtype")) == base:
+            layer["config"]["dtype"]["config"]["name"] = policy
+    return config
+
+
+def rebuild_under(model: keras.Model, policy: str) -> keras.Model:
+    """`model` under `policy`: same layers, same weights, compiled with the same loss."""
+    config = with_policy(model.get_config(), base_policy(model), policy)
+    rebuilt = type(model).from_config(config)
+    rebuilt.set_weights(model.get_weights())
+    loss = keras.losses.deserialize(keras.losses.serialize(compiled_loss(model)))
+    rebuilt.compile(loss=loss)
+    return rebuilt

@@ -1,0 +1,89 @@
+"""A plain user script: `kerasce.instrument` + `kerasce.MlflowLogger` into a temporary real store,
+read back through MLflow's public API."""
+
+import keras
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+
+import kerasce
+from kerasce.tracking.schema import NAN_EVENT_COLUMNS, Artifact, Metric, Tag
+from kerasce.tracking.store import artifact_root
+
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(192, 6)).astype("float32")
+Y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0)  # three classes
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    uri = f"sqlite:///{tmp_path_factory.mktemp('store') / 'mlflow.db'}"
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(uri)
+    experiment = mlflow.create_experiment("mine", artifact_location=artifact_root(uri))
+    yield mlflow.MlflowClient(uri), experiment
+    mlflow.set_tracking_uri(previous)
+
+
+def users_model(kernel_std=0.05, activation="softmax"):
+    inputs = keras.Input((6,))
+    hidden = keras.layers.Dense(16, activation="relu")(inputs)
+    initializer = keras.initializers.RandomNormal(stddev=kernel_std, seed=1)
+    outputs = keras.layers.Dense(3, activation=activation, kernel_initializer=initializer)(hidden)
+    return keras.Model(inputs, outputs, name="users_model")
+
+
+def train(store, model, learning_rate, epochs=2, **logger_options):
+    from_logits = model.layers[-1].activation.__name__ == "linear"
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate), loss=loss)
+    instrumented = kerasce.instrument(model)
+    logger = kerasce.MlflowLogger(validation_data=(X[:64], Y[:64]), **logger_options)
+    with mlflow.start_run(experiment_id=store[1]) as run:
+        instrumented.fit(X[64:], Y[64:], batch_size=32, epochs=epochs, verbose=0, callbacks=[logger])
+    return store[0].get_run(run.info.run_id)
+
+
+def artifact_text(client, run, path):
+    with open(client.download_artifacts(run.info.run_id, path)) as handle:
+        return handle.read()
+
+
+@pytest.mark.slow
+def test_the_callback_logs_what_the_runner_logs(store):
+    client = store[0]
+    run = train(store, users_model(), learning_rate=0.1)
+    expected_path = {"tensorflow": "recovered_logits"}.get(keras.backend.backend(), "clipped_probabilities")
+    assert run.data.tags[Tag.LOSS_PATH] == expected_path
+    assert run.data.tags[Tag.NAN_STATUS] == "none"
+    assert run.data.metrics[Metric.EPOCHS_COMPLETED] == 2 and run.data.metrics[Metric.NAN_EVENT_COUNT] == 0
+    assert {"loss", "val_average_precision", "clip_saturation_rate", "grad_norm"} <= set(run.data.metrics)
+    assert {"validation_ece", "validation_average_precision_macro"} <= set(run.data.metrics)
+    assert len(client.get_metric_history(run.info.run_id, "grad_norm")) == 2
+    logged = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {Artifact.HISTORY, Artifact.NAN_EVENTS, Artifact.PR_CURVE, Artifact.RELIABILITY} <= logged
+    assert {Artifact.PR_FIGURE, Artifact.RELIABILITY_FIGURE} <= logged
+
+
+@pytest.mark.slow
+def test_a_forced_blow_up_is_logged_as_nan_events(store):
+    client = store[0]
+    # logits (every backend takes the fused path: a softmax head on JAX clips, and clipping
+    # cannot overflow) with weights ~1e5 and a step of 1e30: the logits overflow to inf
+    model = users_model(kernel_std=1e5, activation=None)
+    run = train(store, model, learning_rate=1e30, stop_on_nan=True, figures=False)
+    assert run.data.tags[Tag.NAN_STATUS] == "stopped"
+    assert run.data.metrics[Metric.NAN_EVENT_COUNT] >= 1 and run.data.metrics[Metric.EPOCHS_COMPLETED] == 1
+    events = pd.read_csv(client.download_artifacts(run.info.run_id, Artifact.NAN_EVENTS))
+    assert list(events.columns) == NAN_EVENT_COLUMNS and len(events) >= 1
+    assert run.data.metrics[Metric.FIRST_NAN_STEP] == events["global_step"].iloc[0]
+
+
+def test_an_uninstrumented_model_is_refused_with_the_fix():
+    model = users_model()
+    model.compile(loss="sparse_categorical_crossentropy")
+    logger = kerasce.MlflowLogger(validation_data=(X[:8], Y[:8]))
+    logger.set_model(model)
+    with pytest.raises(kerasce.errors.KerasceError, match="kerasce.instrument"):
+        logger.on_train_begin()

@@ -1,0 +1,15 @@
+"""Bodies as a user would write them, good and broken, for tests/test_body.py."""
+
+import keras
+
+
+def sequential_body(input_shape):
+    return keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(4, activation="relu")])
+
+
+def returns_a_string(input_shape):
+    return "not a layer"
+
+
+def ends_in_images(input_shape):
+    return [keras.layers.Conv2D(2, 3, padding="same")]
