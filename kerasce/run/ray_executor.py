@@ -109,12 +109,14 @@ class RayExecutor:
         nodes = sum(1 for node in self.ray.nodes() if node["Alive"])
         groups = by_backend(cells)
         on = f", {', '.join(groups)}" if len(groups) > 1 else ""
-        return f"as Ray tasks on {nodes} node{'s' if nodes > 1 else ''} ({cpus} CPUs, {self.cpus_per_cell:g} per cell{on})"
+        where = f"{nodes} node{'s' if nodes > 1 else ''} ({cpus} CPUs, {self.cpus_per_cell:g} per cell{on})"
+        return f"as Ray tasks on {where}"
 
     def task_options(self, backend: str) -> dict:
         return {
             "num_cpus": self.cpus_per_cell,
-            "max_retries": self.retries,  # system failures only (a dead worker); a cell's own error is a FAILED run
+            # Retried on system failures only (a dead worker); a cell's own error is a FAILED run.
+            "max_retries": self.retries,
             "runtime_env": {"env_vars": {"KERAS_BACKEND": backend}},
         }
 
