@@ -57,14 +57,24 @@ def ray_address():
     os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # before ray is imported: loopback only
     import ray
 
+    # When this suite runs from a background shell (as CI may), SIGINT is ignored here and in the
+    # workers this starts: the executor's tasks restore it, which the interrupt test relies on.
     context = ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield context.address_info["gcs_address"]
     ray.shutdown()
 
 
-def cli(uri, address, experiment, *args, timeout=600):
+def cli(uri, address, experiment, *args, timeout=600, quiet=True):
     process = start_cli(
-        uri, "--executor", "ray", "--ray-address", address, "--experiment-name", experiment, *args
+        uri,
+        "--executor",
+        "ray",
+        "--ray-address",
+        address,
+        "--experiment-name",
+        experiment,
+        *args,
+        quiet=quiet,
     )
     out, err = process.communicate(timeout=timeout)
     return process.returncode, out + err

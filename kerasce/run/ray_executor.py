@@ -12,6 +12,7 @@ and only when this executor is chosen.
 import contextlib
 import logging
 import os
+import signal
 import socket
 from collections.abc import Iterator
 
@@ -22,7 +23,7 @@ from kerasce.run.job import CellOutcome, StoreRef
 
 RETRIES = 3  # attempts after a worker died, per cell
 CONNECT_TIMEOUT = 5  # seconds for an address to accept a connection before ray.init is tried
-CANCEL_WAIT = 60  # seconds for cancelled tasks to mark their runs KILLED
+CANCEL_WAIT = 30  # seconds for cancelled tasks to mark their runs KILLED before they are killed
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -88,6 +89,7 @@ def ray_cell(spec: RunSpec, store: StoreRef, threads: int):
     from kerasce.run.cell import run_cell_once
 
     if not _worker_state["ready"]:
+        _interruptible()
         import_keras_quietly()
         limit_threads(os.environ.get("KERAS_BACKEND", "tensorflow"), threads)
         _worker_state["ready"] = True
@@ -97,12 +99,20 @@ def ray_cell(spec: RunSpec, store: StoreRef, threads: int):
         return error
 
 
+def _interruptible() -> None:
+    """Ray cancels a running task by interrupting its main thread, which Python ignores when the
+    worker inherited an ignored SIGINT (a cluster started from a background shell or nohup)."""
+    with contextlib.suppress(ValueError):  # not the main thread: nothing to restore
+        if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 class RayExecutor:
     """Cells as tasks of a connected Ray (see ray_session), `cpus_per_cell` CPUs each."""
 
     def __init__(self, ray, cpus_per_cell: float = 1, retries: int = RETRIES):
         self.ray, self.cpus_per_cell, self.retries = ray, cpus_per_cell, retries
-        self.pending = []
+        self.pending, self.store = [], None
 
     def describe(self, cells: list[RunSpec]) -> str:
         cpus = int(self.ray.cluster_resources().get("CPU", 0))
@@ -122,6 +132,7 @@ class RayExecutor:
 
     def run(self, cells: list[RunSpec], store: StoreRef) -> Iterator[CellOutcome]:
         task, threads = self.ray.remote(ray_cell), max(1, int(self.cpus_per_cell))
+        self.store = store
         specs = {
             task.options(**self.task_options(spec.resolved.backend)).remote(spec, store, threads): spec
             for spec in cells
@@ -146,10 +157,27 @@ class RayExecutor:
         return result
 
     def cancel(self) -> None:
-        """Cancel the tasks not yet done (a running one ends its run KILLED) and wait for them."""
+        """Cancel the tasks not yet done: a running one gets a KeyboardInterrupt and ends its run
+        KILLED; one that does not end in time is killed, and its run marked KILLED from here."""
         pending, self.pending = self.pending, []
         if not pending:
             return
         for ref in pending:
             self.ray.cancel(ref)
-        self.ray.wait(pending, num_returns=len(pending), timeout=CANCEL_WAIT)
+        _, stuck = self.ray.wait(pending, num_returns=len(pending), timeout=CANCEL_WAIT)
+        for ref in stuck:
+            self.ray.cancel(ref, force=True)
+        if stuck:
+            with contextlib.suppress(KerasceError):  # a tracking server that is gone: resume cleans up
+                end_running_cells(self.store)
+
+
+def end_running_cells(store: StoreRef) -> None:
+    """Mark KILLED the cell runs of this grid invocation still RUNNING (their tasks were killed)."""
+    from kerasce.tracking.schema import Tag
+    from kerasce.tracking.writer import open_experiment
+
+    tracker = open_experiment(store.tracking_uri, store.experiment_name)
+    for run in tracker.runs_by_tag(Tag.PARENT_RUN, store.parent_run_id):
+        if run["status"] == "RUNNING":
+            tracker.end_run(run["run_id"], "KILLED")

@@ -130,7 +130,8 @@ def start_postgres(pgdata: Path) -> str:
     system user `pgserver`, which it creates (PostgreSQL refuses to run as root)."""
     pgserver = _import_pgserver()
     pgdata.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(pgdata, cleanup_mode=None)  # outlives this process until `stop`
+    # Not get_server: it caches a handle per directory, stale once `stop` has stopped that server.
+    server = pgserver.PostgresServer(pgdata.resolve(), cleanup_mode=None)  # outlives this process
     if "1 row" not in server.psql("SELECT 1 FROM pg_database WHERE datname = 'mlflow';"):
         server.psql("CREATE DATABASE mlflow;")
     # Named driver: SQLAlchemy 2.1 takes psycopg 3 for a bare postgresql://, the extra installs psycopg2.
