@@ -1,10 +1,12 @@
 """The tracking write benchmark (kerasce/bench/writers.py) on a tiny SQLite run."""
 
+import pytest
 from mlflow.tracking import MlflowClient
 
 from kerasce.bench.writers import EPOCHS, measure
 
 
+@pytest.mark.slow
 def test_concurrent_writers_write_every_run_completely(tmp_path):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     result = measure(uri, writers=2, runs=1)
