@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-fast test-torch experiment report lint format ui ui-check clean
+.PHONY: test test-fast test-torch experiment report lint format ui ui-check server server-stop clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,ray,server]'
 	touch $(STAMP)
 
 # The training instruments and the loss-path probe run once more on JAX (Keras picks its backend
@@ -57,6 +57,15 @@ ui-check: $(STAMP)  ## screenshots of the newest experiment in a real browser, P
 	$(BIN)/python -c 'import playwright' 2>/dev/null || $(BIN)/python -m pip install --quiet playwright
 	command -v chromium >/dev/null || { apt-get update && apt-get install -y --no-install-recommends chromium; }
 	$(BIN)/python tools/ui_check.py $(UI_CHECK_ARGS)
+
+# A team tracking server: PostgreSQL (pgserver) + mlflow server with proxied artifacts, data in
+# .kerasce-server/. SERVER_ARGS passes options, e.g. SERVER_ARGS='--host 0.0.0.0' (needs
+# KERASCE_SERVER_PASSWORD) or SERVER_ARGS='--backend-store-uri postgresql://user@db/mlflow'.
+server: $(STAMP)  ## start it at http://127.0.0.1:5000 (python -m kerasce.server --help)
+	$(BIN)/python -m kerasce.server start $(SERVER_ARGS)
+
+server-stop: $(STAMP)  ## stop the server and its PostgreSQL; the data stays
+	$(BIN)/python -m kerasce.server stop
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from kerasce.config import RunSpec, expand_grid, load_config, parse_config
+from kerasce.errors import KerasceError
 from kerasce.run.inputs import grid_table, load_datasets
 
 DEFAULT_CONFIG = Path("experiments") / "default.toml"
@@ -57,18 +58,48 @@ def load_grid(config=DEFAULT_CONFIG, overrides=(), experiment_name: str | None =
     return Grid(base, specs, load_datasets(specs))
 
 
-def run_grid(grid: Grid, tracking_uri: str | None = None, jobs=1, rerun: bool = False, quiet=True):
+def run_grid(
+    grid: Grid,
+    tracking_uri: str | None = None,
+    jobs=1,
+    rerun: bool = False,
+    quiet=True,
+    executor: str = "local",
+    ray_address: str | None = None,
+):
     """Run the grid's cells that have no FINISHED run yet (all of them with `rerun`) into the
-    store, in `jobs` processes ("auto": one per core); returns a GridResult (plan, outcomes, parent
-    run id). Worker processes are spawned, so a script using jobs > 1 needs the usual
-    `if __name__ == "__main__":` guard."""
+    store; returns a GridResult (plan, outcomes, parent run id). `executor="local"` runs them in
+    `jobs` processes ("auto": one per core); worker processes are spawned, so a script using
+    jobs > 1 needs the usual `if __name__ == "__main__":` guard. `executor="ray"` runs each cell
+    as a Ray task on the cluster at `ray_address` (host:port or "auto"), or on a local Ray
+    instance started and stopped here; an unreachable address fails before any run."""
     from kerasce.run.executors import Local, available_cores
     from kerasce.run.grid import run_grid as run_cells
     from kerasce.tracking.writer import Tracker
 
+    if executor == "ray":
+        return _run_on_ray(grid, tracking_uri, rerun, quiet, ray_address)
+    if executor != "local":
+        raise KerasceError(f"executor: {executor!r} is not valid; choose local or ray")
     tracker = Tracker(tracking_uri, grid.name)
-    executor = Local(available_cores() if jobs == "auto" else jobs, grid.datasets)
-    return run_cells(grid.specs, grid.datasets, tracker, grid.config, executor, quiet=quiet, rerun=rerun)
+    chosen = Local(available_cores() if jobs == "auto" else jobs, grid.datasets)
+    return run_cells(grid.specs, grid.datasets, tracker, grid.config, chosen, quiet=quiet, rerun=rerun)
+
+
+def _run_on_ray(grid: Grid, tracking_uri, rerun, quiet, ray_address):
+    from kerasce.run.grid import run_grid as run_cells
+    from kerasce.run.ray_executor import RayExecutor, ray_session
+    from kerasce.tracking.writer import Tracker
+
+    with ray_session(ray_address) as ray:  # connected (or refused) before the store is touched
+        tracker = Tracker(tracking_uri, grid.name)
+        executor = RayExecutor(ray)
+        try:
+            return run_cells(
+                grid.specs, grid.datasets, tracker, grid.config, executor, quiet=quiet, rerun=rerun
+            )
+        finally:
+            executor.cancel()  # an interruption between two outcomes still ends the tasks' runs KILLED
 
 
 @dataclass

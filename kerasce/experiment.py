@@ -13,10 +13,12 @@ examples:
   python -m kerasce.experiment --config experiments/smoke.toml --dry-run
   python -m kerasce.experiment --config experiments/naive_overflow.toml --set train.epochs=3
   python -m kerasce.experiment --set 'grid.seed=[0]' --tracking-uri sqlite:///tmp/store/mlflow.db
+  python -m kerasce.experiment --executor ray --ray-address auto --tracking-uri http://head:5000
 
 Config keys: name, formulation, precision, seed, [data], [model], [train], [grid]; see README.md.
 Repeating a command resumes it: cells with a FINISHED run are skipped (--rerun runs them again).
-Exit codes: 0 all runs finished, 1 a run failed, 2 bad input (nothing written), 3 tracking server
+Exit codes: 0 all runs finished, 1 a run failed, 2 bad input or an unreachable Ray cluster
+(nothing written), 3 tracking server
 unreachable, 130/143 interrupted by Ctrl-C/SIGTERM (the current runs are marked KILLED).
 Browse the results with `make ui`, compare them with `python -m kerasce.compare`.
 """
@@ -71,6 +73,19 @@ def parse_arguments(argv=None) -> argparse.Namespace:
         metavar="N",
         help="run cells in N worker processes writing to the same store; 1 runs them in this "
         "process (default: auto, one per core)",
+    )
+    add(
+        "--executor",
+        choices=["local", "ray"],
+        default="local",
+        help="where cells run: local (this machine, --jobs processes) or ray (each cell a Ray task; "
+        "pip install -e '.[ray]')",
+    )
+    add(
+        "--ray-address",
+        metavar="ADDRESS",
+        help="with --executor ray: the cluster to run on (host:port of `ray start --head`, or auto "
+        "for the one this machine belongs to); default: a local Ray instance for this command",
     )
     add(
         "--rerun",
@@ -147,7 +162,17 @@ def run(arguments) -> int:
             "(nothing trained)"
         )
         return 0
-    result = api.run_grid(grid, arguments.tracking_uri, arguments.jobs, arguments.rerun, arguments.quiet)
+    if arguments.ray_address and arguments.executor != "ray":
+        raise KerasceError("--ray-address: only used with --executor ray")
+    result = api.run_grid(
+        grid,
+        arguments.tracking_uri,
+        arguments.jobs,
+        arguments.rerun,
+        arguments.quiet,
+        arguments.executor,
+        arguments.ray_address,
+    )
     if not result.outcomes:
         return 0  # every cell has a FINISHED run already; the plan line said so
     failed = len(result.failed)

@@ -32,3 +32,32 @@ def finished_store(tmp_path_factory):
     assert [o.status for o in result.outcomes] == ["FINISHED"] * 6
     Tracker(uri, "empty")
     return uri
+
+
+def server_data_dir():
+    """A directory for a PostgreSQL data dir, outside pytest's basetemp: as root, PostgreSQL runs
+    as another user that must traverse the path, and every pytest session on the machine resets
+    /tmp/pytest-of-<user> to mode 700."""
+    import pathlib
+    import tempfile
+
+    return pathlib.Path(tempfile.mkdtemp(prefix="kerasce-test-server-"))
+
+
+@pytest.fixture(scope="session")
+def team_server():
+    """A real PostgreSQL and `mlflow server` on it (loopback, no auth), shared by the tests that
+    need a team server; yields its ServerOptions (tests may stop and start it again)."""
+    import shutil
+    import socket
+
+    from kerasce.tracking import server
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    options = server.ServerOptions(server_data_dir(), port=port, workers=1)
+    server.start(options)
+    yield options
+    server.stop(options.data_dir)
+    shutil.rmtree(options.data_dir, ignore_errors=True)

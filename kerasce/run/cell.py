@@ -12,7 +12,7 @@ from kerasce.config.spec import RunSpec
 from kerasce.datasets import Dataset, load_dataset
 from kerasce.run.job import CellOutcome, StoreRef
 from kerasce.run.record import cell_record, cell_start
-from kerasce.tracking.schema import Artifact, RunRecord
+from kerasce.tracking.schema import Artifact, RunRecord, Tag
 from kerasce.tracking.store import check_reachable
 from kerasce.tracking.writer import open_experiment
 from kerasce.training.fit import train_run
@@ -45,6 +45,25 @@ def run_cell(spec: RunSpec, store: StoreRef, datasets: dict) -> CellOutcome:
         return CellOutcome(spec.run_name, "FAILED", f"FAILED {spec.run_name}: see traceback.txt in its run")
     seconds = time.perf_counter() - started
     return CellOutcome(spec.run_name, "FINISHED", summary_line(spec, result, test_metrics, seconds))
+
+
+def run_cell_once(spec: RunSpec, store: StoreRef, datasets: dict) -> CellOutcome:
+    """run_cell for an executor that may start a cell again after the process running it died (Ray
+    retries such a task): the dead attempt's run of this grid invocation, left RUNNING, is marked
+    KILLED, and a cell this invocation has FINISHED already is not run a second time."""
+    dataset = dataset_for(spec, datasets)
+    tracker = open_experiment(store.tracking_uri, store.experiment_name)
+    attempts = [
+        run
+        for run in tracker.runs_by_tag(Tag.CELL_HASH, spec.identity(dataset.fingerprint))
+        if run["tags"].get(Tag.PARENT_RUN) == store.parent_run_id
+    ]
+    if any(run["status"] == "FINISHED" for run in attempts):
+        return CellOutcome(spec.run_name, "FINISHED", f"{spec.run_name}: FINISHED by an earlier attempt")
+    for run in attempts:
+        if run["status"] == "RUNNING":  # one task per cell and invocation: its process is gone
+            tracker.end_run(run["run_id"], "KILLED")
+    return run_cell(spec, store, datasets)
 
 
 def summary_line(spec: RunSpec, result: TrainingResult, test_metrics: dict, seconds: float) -> str:

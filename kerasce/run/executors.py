@@ -84,7 +84,7 @@ class InProcess:
             yield run_cell(spec, store, self.datasets)
 
 
-def _limit_threads(backend: str, threads: int) -> None:
+def limit_threads(backend: str, threads: int) -> None:
     """N workers on C cores: each gets C / N threads, so they do not fight over the cores."""
     if backend == "tensorflow":
         import tensorflow as tf
@@ -101,7 +101,7 @@ def _worker(backend: str, tasks, results, store: StoreRef, threads: int):
     os.environ["KERAS_BACKEND"] = backend  # before Keras is imported: Keras reads it once
     signal.signal(signal.SIGTERM, raise_interrupt)
     import_keras_quietly()
-    _limit_threads(backend, threads)
+    limit_threads(backend, threads)
     from kerasce.run.cell import run_cell
 
     datasets = {}
