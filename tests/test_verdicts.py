@@ -106,9 +106,18 @@ def test_binary_heads_are_supported_by_identical_float32_pairs_and_no_difference
     )
     verdict, reason = binary_heads_verdict(table, paired)
     assert verdict == "supported" and "every pair is identical" in reason
+    assert "no paired difference is detectable" in reason
     paired.loc[1, ["test_loss_diff_ci_low", "test_loss_diff_ci_high"]] = [0.005, 0.02]
+    verdict, reason = binary_heads_verdict(table, paired)  # worse where clipped: the "safe" part
+    assert verdict == "supported"
+    assert "the probability head trains worse than its twin (softmax_ce under mixed_float16" in reason
+    paired.loc[1, ["test_loss_diff_mean", "test_loss_diff_ci_low", "test_loss_diff_ci_high"]] = [
+        -0.1,
+        -0.2,
+        -0.05,
+    ]
     verdict, _ = binary_heads_verdict(table, paired)
-    assert verdict.startswith("depends on precision") and "softmax_ce under mixed_float16" in verdict
+    assert verdict.startswith("not supported: the probability head trains better for softmax_ce")
 
 
 def test_mixed_head_verdict_reads_the_measured_paths():
