@@ -26,6 +26,7 @@ from mlflow.tracking import MlflowClient
 from kerasce.tracking.schema import Artifact, Kind, Tag
 from kerasce.tracking.store import DEFAULT_TRACKING_URI, artifact_root
 
+UI_PAGE_ROWS = 100  # runs the UI's table shows before it is scrolled
 SERVER_START_SECONDS = 90  # a cold `mlflow server` on a busy 2-core machine takes ~10-30 s
 PAGE_SECONDS = 60  # the UI's first load fetches a few MB of JavaScript from the server
 VIEWPORT = {"width": 1600, "height": 1100}  # wide enough for the run page's two columns
@@ -158,14 +159,16 @@ def check_runs_table(context, base: str, experiment, cells: list, grid, out: Pat
         row.get_by_role("button").first.click()  # the grid row's only button is its +/- expander
         settle(page, cells[-1].info.run_name, out / "2-runs-expanded.png")
     shown = [run.info.run_name for run in cells if run.info.run_name in page.inner_text("body")]
+    expected = min(len(cells), UI_PAGE_ROWS)  # the table loads more rows only when scrolled
     saw = f"{len(shown)} of {len(cells)} cells under {grid.info.run_name!r} after expanding it"
-    return results + [report("grid run nests its cells", len(shown) == len(cells), saw)]
+    return results + [report("grid run nests its cells", len(shown) >= expected, saw)]
 
 
 def check_run_page(page, cell, out: Path) -> list[bool]:
     """What a person reading one cell's page needs: its note, data, source, loss path, metrics."""
     text, tags = page.inner_text("body"), cell.data.tags
-    note = tags.get("mlflow.note.content", "").strip().split("\n")[0]
+    # The UI renders the note's Markdown: compare words, not emphasis marks
+    note = " ".join(tags.get("mlflow.note.content", "").replace("**", "").split())
     description = section(text, "Description", "Metrics")
     source = section(text, "Source", "Logged models")
     loss_path = f"{Tag.LOSS_PATH} : {tags.get(Tag.LOSS_PATH)}"
