@@ -148,8 +148,12 @@ def compare(
         f"warning: {cmp.group_label(row, group_keys)} took different loss paths: {row['loss_path']}"
         for _, row in table[table["paths_differ"]].iterrows()
     ]
-    paired = paired_differences(runs, group_keys, metrics, reference) if "formulation" in group_keys else None
-    paired = pd.DataFrame() if paired is None else paired
+    # pairs differ only in the wiring: without it among the groups there is nothing to pair
+    paired = (
+        paired_differences(runs, group_keys, metrics, reference)
+        if "formulation" in group_keys
+        else pd.DataFrame()
+    )
     paired_shown = display_paired(paired, group_keys, metrics)
     images = cmp.figures_per_dataset(reader, runs, group_keys) if figures else {}
     texts = comparison_texts(title, table, shown, notes, images, paired, paired_shown)

@@ -11,7 +11,7 @@ import shutil
 import sys
 
 from kerasce.tracking.reader import StoreReader
-from kerasce.tracking.schema import TRAINING_VIEW_QUERY
+from kerasce.tracking.schema import runs_url
 from kerasce.tracking.store import artifact_root, resolve_tracking_uri
 
 
@@ -19,7 +19,7 @@ def experiment_links(tracking_uri: str, address: str) -> list[str]:
     """'name: link' for every experiment of the store, oldest first."""
     ids = StoreReader(tracking_uri).experiment_ids()
     return [
-        f"  {name}: {address}/#/experiments/{id_}{TRAINING_VIEW_QUERY}"
+        f"  {name}: {runs_url(address, id_)}"
         for name, id_ in sorted(ids.items(), key=lambda item: int(item[1]))
         if name != "Default"
     ]

@@ -53,6 +53,11 @@ EXPERIMENT_KIND = "custom_model_development"
 TRAINING_VIEW_QUERY = "?workflowType=machine_learning"
 
 
+def runs_url(ui_address: str, experiment_id: str) -> str:
+    """The link that opens an experiment's runs in the MLflow UI at `ui_address`."""
+    return f"{ui_address.rstrip('/')}/#/experiments/{experiment_id}{TRAINING_VIEW_QUERY}"
+
+
 class Kind:
     """Values of Tag.KIND."""
 

@@ -16,11 +16,11 @@ from mlflow.tracking import MlflowClient
 from kerasce.tracking.schema import (
     EXPERIMENT_KIND,
     EXPERIMENT_KIND_TAG,
-    TRAINING_VIEW_QUERY,
     InputSplit,
     RunRecord,
     RunStart,
     Tag,
+    runs_url,
 )
 from kerasce.tracking.store import (
     artifact_root,
@@ -66,7 +66,7 @@ class Tracker:
         """A link that opens this experiment's runs in the UI's model-training view. A server's
         own address is its UI's; a SQLite store's UI is the one `make ui` starts."""
         base = self.uri if self.uri.startswith(("http://", "https://")) else ui_address
-        return f"{base.rstrip('/')}/#/experiments/{self.experiment_id}{TRAINING_VIEW_QUERY}"
+        return runs_url(base, self.experiment_id)
 
     def start_run(self, start: RunStart) -> "RunWriter":
         """Create the run with its tags and params."""
