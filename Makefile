@@ -17,9 +17,12 @@ $(STAMP): pyproject.toml
 JAX_TESTS := tests/test_loss_path.py tests/test_instruments.py tests/test_training.py tests/test_heads.py \
 	tests/test_rebuild.py tests/test_audit_models.py tests/test_user_model.py tests/test_callback.py
 
+# Two pytest workers (one per core here): tests/conftest.py keeps a shared fixture's users on one.
+PARALLEL ?= -n 2 --dist loadgroup
+
 test: $(STAMP)  ## the whole suite, slow tests included, then the backend tests on JAX (what CI runs)
-	$(BIN)/python -m pytest -q
-	KERAS_BACKEND=jax $(BIN)/python -m pytest -q $(JAX_TESTS)
+	$(BIN)/python -m pytest -q $(PARALLEL)
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -q $(PARALLEL) $(JAX_TESTS)
 
 test-fast: $(STAMP)  ## the suite without tests marked slow
 	$(BIN)/python -m pytest -q -m 'not slow'

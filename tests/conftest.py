@@ -4,6 +4,34 @@ import pytest
 
 from kerasce import api
 
+SHARED_FIXTURES = ("finished_store", "team_server")  # session-scoped and costly: built once
+
+
+def xdist_group(item) -> str | None:
+    """The group a test must share a worker with under `pytest -n 2 --dist loadgroup` (make test):
+    every user of a costly session fixture in one group, so it is built once; a module's tests in
+    one group when they share a module-scoped fixture; any other test runs wherever a worker is free."""
+    shared = [name for name in SHARED_FIXTURES if name in item.fixturenames]
+    if shared:
+        return shared[0]
+    # pytest has no public API for the scopes of a test's fixtures
+    definitions = item._fixtureinfo.name2fixturedefs.values()
+    if any(d[-1].scope == "module" for d in definitions if d):
+        return item.module.__name__
+    return None
+
+
+def pytest_collection_modifyitems(items):
+    """Modules with slow tests first, so that no long test starts last while the other worker
+    idles; a module's tests stay together, so its module-scoped fixtures are built once."""
+    slow_modules = {item.module.__name__ for item in items if item.get_closest_marker("slow")}
+    for item in items:
+        group = xdist_group(item)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=lambda item: item.module.__name__ not in slow_modules)
+
+
 # digits x {softmax_ce, logits_ce} x seeds {0, 1}, plus breast_cancer x logit_bce x seeds {0, 1}
 COMPARE_GRID = {
     "name": "cmp",

@@ -62,3 +62,23 @@ def start_cli(uri, *args, quiet=True):
         text=True,
         preexec_fn=_default_sigint,
     )
+
+
+def wait_for_epochs(process, uri, list_runs, epochs=2, timeout=300):
+    """The first RUNNING run of `list_runs()` with at least `epochs` epochs logged. Fails at once,
+    with the command's output, when the command under test (`process`) ends before that."""
+    import time
+
+    from mlflow.tracking import MlflowClient
+
+    client, deadline = MlflowClient(uri), time.time() + timeout
+    while time.time() < deadline:
+        for run in list_runs():
+            history = client.get_metric_history(run.info.run_id, "loss")
+            if run.info.status == "RUNNING" and len(history) >= epochs:
+                return run
+        if process.poll() is not None:
+            out, err = process.communicate()
+            raise AssertionError(f"exit {process.returncode} before {epochs} epochs:\n{(out + err)[-3000:]}")
+        time.sleep(0.5)
+    raise AssertionError(f"no run reached {epochs} epochs in {timeout} s")

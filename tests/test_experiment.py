@@ -180,6 +180,8 @@ def test_naive_cell_records_nan_events_and_stops_while_others_are_unaffected(tmp
         "model.logit_scale=100.0",
         "--set",
         "train.epochs=3",
+        "--jobs",
+        "1",
     )
     assert result.returncode == 0, result.stderr[-3000:]
     cells = child_runs(uri, "smoke")

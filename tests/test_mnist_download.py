@@ -211,7 +211,7 @@ def test_the_mnist_intuition_experiment_runs_on_stand_in_files(tmp_path):
     }
     command = [sys.executable, "-m", "kerasce.experiment", "--config", "experiments/mnist_intuition.toml"]
     command += ["--tracking-uri", uri, "--quiet", "--set", "train.epochs=1", "--set", "grid.seed=[0]"]
-    command += ["--set", "data.max_samples=200"]
+    command += ["--set", "data.max_samples=200", "--set", "train.figures=false", "--jobs", "1"]
     finished = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert finished.returncode == 0, finished.stderr[-3000:]
     assert "Downloading" in finished.stderr

@@ -9,7 +9,7 @@ import socket
 import time
 
 import pytest
-from helpers import start_cli
+from helpers import start_cli, wait_for_epochs
 from mlflow.tracking import MlflowClient
 
 from kerasce.run.ray_executor import RayExecutor, RayUnavailable, check_address
@@ -99,20 +99,6 @@ def finished_per_cell(uri, experiment):
     )
 
 
-def wait_for_epochs(uri, experiment, epochs=2, timeout=300):
-    """A RUNNING cell run with at least `epochs` epochs logged."""
-    client, deadline = MlflowClient(uri), time.time() + timeout
-    while time.time() < deadline:
-        for run in runs(uri, experiment):
-            if (
-                run.info.status == "RUNNING"
-                and len(client.get_metric_history(run.info.run_id, "loss")) >= epochs
-            ):
-                return run
-        time.sleep(0.5)
-    raise AssertionError("no run reached the epochs in time")
-
-
 @pytest.mark.slow
 def test_a_mixed_backend_grid_runs_on_the_cluster_into_postgres_once_per_cell(ray_address, team_server):
     uri, args = (
@@ -140,7 +126,7 @@ def test_a_worker_killed_with_9_is_retried_and_its_cell_finishes_once(ray_addres
     process = start_cli(
         uri, "--executor", "ray", "--ray-address", ray_address, "--experiment-name", "ray-kill", *LONG
     )
-    victim = wait_for_epochs(uri, "ray-kill")
+    victim = wait_for_epochs(process, uri, lambda: runs(uri, "ray-kill"))
     os.kill(int(victim.data.tags["kerasce.pid"]), signal.SIGKILL)  # the Ray worker process running the cell
     out, err = process.communicate(timeout=600)
     assert process.returncode == 0, (out + err)[-3000:]
@@ -155,7 +141,7 @@ def test_interrupting_the_driver_kills_the_runs_and_a_repeat_resumes(ray_address
     process = start_cli(
         uri, "--executor", "ray", "--ray-address", ray_address, "--experiment-name", "ray-int", *args
     )
-    wait_for_epochs(uri, "ray-int")
+    wait_for_epochs(process, uri, lambda: runs(uri, "ray-int"))
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=180)
     assert process.returncode == 130, (out + err)[-3000:]

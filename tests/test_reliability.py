@@ -4,14 +4,14 @@ determinism. Each test starts the real CLI as a subprocess and inspects the stor
 import collections
 import os
 import signal
-import time
 
 import pytest
-from helpers import start_cli
+from helpers import start_cli, wait_for_epochs
 from mlflow.tracking import MlflowClient
 
 ONE_CELL = ["--set", "grid.formulation=['logits_ce']", "--set", "grid.precision=['float32']"]
 LONG = ["--set", "data.max_samples=200", "--set", "train.epochs=200"]  # a cell lasts ~10 s
+SERIAL = ["--jobs", "1"]  # one cell after another in the CLI's own process: one TensorFlow import
 
 pytestmark = pytest.mark.slow
 
@@ -43,45 +43,28 @@ def finished_per_cell(uri):
     )
 
 
-def wait_for_epochs(uri, epochs=2, timeout=180):
-    """Block until some cell is RUNNING with at least `epochs` epochs logged; returns that run's id."""
-    client, deadline = MlflowClient(uri), time.time() + timeout
-    while time.time() < deadline:
-        for run in runs(uri):
-            if (
-                run.info.status == "RUNNING"
-                and len(client.get_metric_history(run.info.run_id, "loss")) >= epochs
-            ):
-                return run.info.run_id
-        time.sleep(0.5)
-    raise AssertionError("no run reached the epochs in time")
-
-
 @pytest.fixture
 def uri(tmp_path):
     return f"sqlite:///{tmp_path / 'mlflow.db'}"
 
 
 def test_repeating_a_command_skips_finished_cells_and_rerun_forces_them(uri):
-    code, output = finish(start_cli(uri, *ONE_CELL, "--set", "train.epochs=1", "--set", "grid.seed=[0, 1]"))
+    args = [*ONE_CELL, *SERIAL, "--set", "train.epochs=1", "--set", "grid.seed=[0, 1]"]
+    code, output = finish(start_cli(uri, *args))
     assert code == 0, output
-    code, output = finish(
-        start_cli(uri, *ONE_CELL, "--set", "train.epochs=1", "--set", "grid.seed=[0, 1]", quiet=False)
-    )
+    code, output = finish(start_cli(uri, *args, quiet=False))
     assert code == 0 and "0 to run, 2 skipped (already FINISHED)" in output
     assert statuses(uri) == {"FINISHED": 2}
-    code, output = finish(
-        start_cli(uri, *ONE_CELL, "--set", "train.epochs=1", "--set", "grid.seed=[0, 1]", "--rerun")
-    )
+    code, output = finish(start_cli(uri, *args, "--rerun"))
     assert code == 0, output
     assert statuses(uri) == {"FINISHED": 4} and set(finished_per_cell(uri).values()) == {2}
 
 
 @pytest.mark.parametrize("signum, expected_code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_interrupt_marks_runs_killed_keeps_finished_epochs_and_resumes(uri, signum, expected_code):
-    args = [*ONE_CELL, *LONG, "--set", "grid.seed=[0, 1]", "--jobs", "1"]  # one cell at a time
+    args = [*ONE_CELL, *LONG, *SERIAL, "--set", "grid.seed=[0, 1]"]
     process = start_cli(uri, *args)
-    killed_run = wait_for_epochs(uri)
+    killed_run = wait_for_epochs(process, uri, lambda: runs(uri)).info.run_id
     process.send_signal(signum)
     code, output = finish(process, timeout=120)
     assert code == expected_code, output
@@ -97,7 +80,7 @@ def test_interrupt_marks_runs_killed_keeps_finished_epochs_and_resumes(uri, sign
 def test_kill_9_is_cleaned_up_by_the_next_invocation(uri):
     args = [*ONE_CELL, *LONG]
     process = start_cli(uri, *args)
-    wait_for_epochs(uri)
+    wait_for_epochs(process, uri, lambda: runs(uri))
     process.kill()
     process.wait()
     assert statuses(uri) == {"RUNNING": 1} and statuses(uri, "grid") == {"RUNNING": 1}
