@@ -25,7 +25,7 @@ test: $(STAMP)  ## the whole suite, slow tests included, then the backend tests 
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -q $(PARALLEL) $(JAX_TESTS)
 
 test-fast: $(STAMP)  ## the suite without tests marked slow
-	$(BIN)/python -m pytest -q -m 'not slow'
+	$(BIN)/python -m pytest -q $(PARALLEL) -m "not slow"
 
 TORCH_TESTS := tests/test_training.py tests/test_loss_path.py tests/test_instruments.py tests/test_losses.py tests/test_models.py
 
