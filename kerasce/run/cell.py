@@ -39,12 +39,26 @@ def run_cell(spec: RunSpec, store: StoreRef, datasets: dict) -> CellOutcome:
     except KeyboardInterrupt:
         run.finish("KILLED")
         raise
-    except Exception:
+    except Exception as error:
+        if interrupted(error):
+            run.finish("KILLED")
+            raise KeyboardInterrupt from error
         check_reachable(tracker.uri)  # a tracking server that went away ends the grid, not just this cell
         run.complete(RunRecord(texts={Artifact.TRACEBACK: traceback.format_exc()}, status="FAILED"))
         return CellOutcome(spec.run_name, "FAILED", f"FAILED {spec.run_name}: see traceback.txt in its run")
     seconds = time.perf_counter() - started
     return CellOutcome(spec.run_name, "FINISHED", summary_line(spec, result, test_metrics, seconds))
+
+
+def interrupted(error: BaseException) -> bool:
+    """Whether `error` is a Ctrl-C or SIGTERM in disguise. One that lands inside a library's
+    cleanup can surface as the error that cleanup raised next, with the KeyboardInterrupt as its
+    context (TensorFlow: "Exiting device scope without proper scope nesting", seen in a test)."""
+    while error is not None:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        error = error.__context__
+    return False
 
 
 def run_cell_once(spec: RunSpec, store: StoreRef, datasets: dict) -> CellOutcome:
