@@ -104,8 +104,8 @@ class MlflowLogger(keras.callbacks.Callback):
         seconds = time.perf_counter() - self.started
         _, _, probabilities = self.recorder.probe(self.split.x_val)
         self.writer.write(self.final_record(probabilities, seconds))
+        self.writer.close()
         if self.owns_run:
-            self.writer._wait()
             mlflow.end_run()
 
     def final_record(self, probabilities, seconds: float) -> RunRecord:

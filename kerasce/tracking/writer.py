@@ -160,9 +160,13 @@ class RunWriter:
 
     def finish(self, status: str = "FINISHED") -> None:
         """End the run: FINISHED, FAILED or KILLED."""
+        self.close()
+        self.client.set_terminated(self.run_id, status)
+
+    def close(self) -> None:
+        """Confirm the epoch writes under way and stop their thread; the run stays open."""
         self._wait()
         self.background.shutdown()
-        self.client.set_terminated(self.run_id, status)
 
     def _wait(self) -> None:
         pending, self.pending = self.pending, []  # a failed write is reported once, not again
