@@ -29,6 +29,8 @@ def test_a_run_is_started_streamed_and_completed_from_plain_records(tracker, tmp
         images={"figure.png": b"\x89PNG fake"},
     )
     run.complete(record)
+    with pytest.raises(RuntimeError, match="shutdown"):  # the epoch-write thread is stopped
+        run.background.submit(print)
     client = MlflowClient(tracker.uri)
     stored = client.get_run(run.run_id)
     assert stored.info.status == "FINISHED" and stored.info.run_name == "cell"
