@@ -1,5 +1,7 @@
 """Fixtures shared by the test modules."""
 
+import sys
+
 import pytest
 
 from kerasce import api
@@ -30,6 +32,20 @@ def pytest_collection_modifyitems(items):
         if group:
             item.add_marker(pytest.mark.xdist_group(group))
     items.sort(key=lambda item: item.module.__name__ not in slow_modules)
+
+
+@pytest.fixture(autouse=True)
+def slow_if_it_trains(request, monkeypatch):
+    """A test that fits a model must be marked slow, so that `make test-fast` trains none. Checked
+    in this process only: a CLI started as a subprocess is not watched."""
+    if request.node.get_closest_marker("slow") or "keras" not in sys.modules:
+        return  # a test module that uses Keras imports it at collection, before this runs
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"{request.node.nodeid} trains a model: mark it slow")
+
+    for method in ("fit", "train_on_batch"):
+        monkeypatch.setattr(sys.modules["keras"].Model, method, refuse)
 
 
 # digits x {softmax_ce, logits_ce} x seeds {0, 1}, plus breast_cancer x logit_bce x seeds {0, 1}
