@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from kerasce.evaluate import figures
 from kerasce.evaluate.figures import (
     intuition_figures,
     logit_views,
@@ -59,3 +60,25 @@ def test_intuition_figures_have_a_row_per_present_class_untrained_beside_trained
         assert not any("'c3'" in title for title in titles)
     loss_axis = figures["intuition_losses.png"].axes[0]
     assert any("ln C" in text.get_text() for text in loss_axis.get_legend().get_texts())
+
+
+def _rendered_intuition(seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(3), 8)
+    before = logit_views(rng.normal(size=(24, 3)) * 0.1, labels)
+    after = logit_views(rng.normal(size=(24, 3)) * (seed + 2) + 5 * np.eye(3)[labels], labels)
+    return {
+        name: png_bytes(f)
+        for name, f in intuition_figures(before, after, ("a", "b", "c"), math.log(3)).items()
+    }
+
+
+def test_a_reused_per_class_grid_draws_exactly_what_a_new_one_draws():
+    figures._GRIDS.clear()
+    first_alone = _rendered_intuition(0)
+    figures._GRIDS.clear()
+    second_alone = _rendered_intuition(1)
+    assert first_alone != second_alone
+    # The second run's grids reuse the first run's panels: nothing of the first may show through.
+    assert _rendered_intuition(0) == first_alone
+    assert _rendered_intuition(1) == second_alone

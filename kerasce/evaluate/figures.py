@@ -17,6 +17,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib import cycler  # noqa: E402
 from matplotlib.collections import PolyCollection  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 from scipy.special import log_softmax  # noqa: E402
 
@@ -105,33 +106,68 @@ def intuition_figures(before: dict, after: dict, class_names, ln_c: float) -> di
 
     `before` and `after` hold float64 arrays for the test split: `logits` (n, units),
     `probabilities` and `log_probabilities` (n, C), `losses` (n,), `labels` (n,).
-    Returns {file name: Figure}.
+    Returns {file name: Figure}; the per-class grids are reused by the next call, so render
+    (png_bytes) them before calling again.
     """
     stages = (("untrained", before), ("trained", after))
     shown = [k for k in range(len(class_names)) if (after["labels"] == k).any()][:MAX_INTUITION_CLASSES]
-    figures = {"intuition_logits.png": _per_class_grid(stages, shown, class_names, _logit_histograms)}
+    figures = {
+        "intuition_logits.png": _per_class_grid("logits", stages, shown, class_names, _logit_histograms)
+    }
     for key, label, name in (
         ("probabilities", "softmax probability", "intuition_softmax_boxes.png"),
         ("log_probabilities", "log-softmax value", "intuition_log_softmax_boxes.png"),
     ):
         draw = functools.partial(_boxes, key=key, label=label)
-        figures[name] = _per_class_grid(stages, shown, class_names, draw)
+        figures[name] = _per_class_grid(key, stages, shown, class_names, draw)
     figures["intuition_losses.png"] = _loss_histogram(stages, ln_c)
     return figures
 
 
-def _per_class_grid(stages, shown, class_names, draw):
+# Per-class grids are kept and redrawn for the next run with the same classes: building 20 panels'
+# axes and ticks costs Matplotlib about as much as drawing them, and a grid's runs share a layout.
+# So a grid returned by intuition_figures is only valid until the next call: render it first.
+_GRIDS: dict = {}
+_KEPT_GRIDS = 12  # a few datasets' worth (3 grids each); the oldest is dropped first
+
+
+def _per_class_grid(view, stages, shown, class_names, draw):
     """Rows: the input classes shown; columns: untrained, trained. `draw(axis, data, k, class_names)`
     fills one panel and returns what its axes mean: (title, x label, y label)."""
-    figure, axes = plt.subplots(len(shown), 2, figsize=(11, 1.2 + 1.9 * len(shown)), squeeze=False)
+    key = (view, tuple(shown), tuple(str(name) for name in class_names))
+    figure = _GRIDS.get(key)
+    fresh = figure is None
+    if fresh:
+        figure = Figure(figsize=(11, 1.2 + 1.9 * len(shown)))
+        figure.subplots(len(shown), 2, squeeze=False)
+    axes = np.array(figure.axes).reshape(len(shown), 2)
     for row, k in enumerate(shown):
         for column, (stage, data) in enumerate(stages):
             axis = axes[row, column]
+            for artist in [*axis.lines, *axis.collections, *axis.patches]:
+                artist.remove()
             what, xlabel, ylabel = draw(axis, data, k, class_names)
-            axis.set_title(f"{stage}: true class {class_names[k]!r}", fontsize="small")
-            # Few, fixed ticks: Matplotlib builds an object per tick, and ticks were most of the cost.
-            axis.yaxis.set_major_locator(MaxNLocator(3))
-            axis.tick_params(labelsize="x-small")
+            axis.relim()
+            axis.autoscale_view()
+            if fresh:
+                _label_panel(axis, f"{stage}: true class {class_names[k]!r}")
+    if fresh:
+        _label_grid(figure, axes, what, xlabel, ylabel)
+        if len(_GRIDS) >= _KEPT_GRIDS:
+            del _GRIDS[next(iter(_GRIDS))]
+        _GRIDS[key] = figure
+    return figure
+
+
+def _label_panel(axis, title):
+    # A fixed title height: placing it automatically measures every panel's tick labels.
+    axis.set_title(title, fontsize="small", y=1.0)
+    # Few, fixed ticks: Matplotlib builds an object per tick, and ticks were most of the cost.
+    axis.yaxis.set_major_locator(MaxNLocator(3))
+    axis.tick_params(labelsize="x-small")
+
+
+def _label_grid(figure, axes, what, xlabel, ylabel):
     axes[-1, 0].set_xlabel(xlabel, fontsize="small")
     axes[-1, 1].set_xlabel(xlabel, fontsize="small")
     for axis in axes[:, 0]:
@@ -144,7 +180,6 @@ def _per_class_grid(stages, shown, class_names, draw):
     figure.subplots_adjust(
         left=0.08, right=0.86 if handles else 0.98, bottom=0.6 / height, top=1 - 0.9 / height, hspace=0.6
     )
-    return figure
 
 
 def _logit_histograms(axis, data, k, class_names):
@@ -154,14 +189,11 @@ def _logit_histograms(axis, data, k, class_names):
     bins = np.linspace(chosen.min(), chosen.max(), 25)  # shared by the units: bars line up
     for unit in range(chosen.shape[1]):
         counts, _ = np.histogram(chosen[:, unit], bins=bins)
-        is_true = unit == k and chosen.shape[1] > 1
-        axis.stairs(
-            counts,
-            bins,
-            fill=is_true,
-            alpha=0.5 if is_true else 1.0,
-            label=_unit_name(unit, chosen, class_names),
-        )
+        # Step lines, not `stairs` patches: a patch's data limits cost Matplotlib ten times more.
+        heights = np.append(counts, counts[-1])
+        (line,) = axis.step(bins, heights, where="post", label=_unit_name(unit, chosen, class_names))
+        if unit == k and chosen.shape[1] > 1:
+            axis.fill_between(bins, heights, step="post", color=line.get_color(), alpha=0.5)
     return "Logits (raw outputs) of every output unit", "logit", "test samples"
 
 
