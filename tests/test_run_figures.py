@@ -53,11 +53,14 @@ def test_intuition_figures_have_a_row_per_present_class_untrained_beside_trained
         "intuition_log_softmax_boxes.png",
         "intuition_losses.png",
     }
-    for name in ("intuition_logits.png", "intuition_softmax_boxes.png"):
-        titles = [axis.get_title() for axis in figures[name].axes]
-        assert len(titles) == 20  # ten classes at most, two stages each
-        assert titles[:2] == ["untrained: true class 'c0'", "trained: true class 'c0'"]
-        assert not any("'c3'" in title for title in titles)
+    histogram_titles = [axis.get_title() for axis in figures["intuition_logits.png"].axes]
+    assert len(histogram_titles) == 20  # ten classes at most, a panel per stage
+    assert histogram_titles[:2] == ["untrained: true class 'c0'", "trained: true class 'c0'"]
+    boxes = figures["intuition_softmax_boxes.png"]
+    box_titles = [axis.get_title() for axis in boxes.axes]
+    assert len(box_titles) == 10 and box_titles[0] == "true class 'c0'"  # both stages in one panel
+    assert [text.get_text() for text in boxes.legends[0].get_texts()] == ["untrained", "trained"]
+    assert not any("'c3'" in title for title in histogram_titles + box_titles)
     loss_axis = figures["intuition_losses.png"].axes[0]
     assert any("ln C" in text.get_text() for text in loss_axis.get_legend().get_texts())
 

@@ -100,9 +100,9 @@ MAX_INTUITION_CLASSES = 10  # one row of panels per input class, as in the seed 
 
 
 def intuition_figures(before: dict, after: dict, class_names, ln_c: float) -> dict:
-    """The seed article's pictures, one row per input class (up to ten), untrained (left) beside
-    trained (right): the logits histogram of every output unit, the softmax and the log-softmax
-    box plots, and the per-sample loss with ln C marked.
+    """The seed article's pictures, one row per input class (up to ten): the logits histogram of
+    every output unit, untrained (left) beside trained (right); the softmax and the log-softmax box
+    plots, untrained and trained boxes side by side per unit; and the per-sample loss with ln C.
 
     `before` and `after` hold float64 arrays for the test split: `logits` (n, units),
     `probabilities` and `log_probabilities` (n, C), `losses` (n,), `labels` (n,).
@@ -111,15 +111,18 @@ def intuition_figures(before: dict, after: dict, class_names, ln_c: float) -> di
     """
     stages = (("untrained", before), ("trained", after))
     shown = [k for k in range(len(class_names)) if (after["labels"] == k).any()][:MAX_INTUITION_CLASSES]
+    one_stage_each = [(stage,) for stage in stages]
     figures = {
-        "intuition_logits.png": _per_class_grid("logits", stages, shown, class_names, _logit_histograms)
+        "intuition_logits.png": _per_class_grid(
+            "logits", one_stage_each, shown, class_names, _logit_histograms
+        )
     }
     for key, label, name in (
         ("probabilities", "softmax probability", "intuition_softmax_boxes.png"),
         ("log_probabilities", "log-softmax value", "intuition_log_softmax_boxes.png"),
     ):
         draw = functools.partial(_boxes, key=key, label=label)
-        figures[name] = _per_class_grid(key, stages, shown, class_names, draw)
+        figures[name] = _per_class_grid(key, [stages], shown, class_names, draw)
     figures["intuition_losses.png"] = _loss_histogram(stages, ln_c)
     return figures
 
@@ -131,28 +134,30 @@ _GRIDS: dict = {}
 _KEPT_GRIDS = 12  # a few datasets' worth (3 grids each); the oldest is dropped first
 
 
-def _per_class_grid(view, stages, shown, class_names, draw):
-    """Rows: the input classes shown; columns: untrained, trained. `draw(axis, data, k, class_names)`
-    fills one panel and returns what its axes mean: (title, x label, y label)."""
-    key = (view, tuple(shown), tuple(str(name) for name in class_names))
+def _per_class_grid(view, columns, shown, class_names, draw):
+    """Rows: the input classes shown; a column per entry of `columns`, the (stage, data) pairs its
+    panels show. `draw(axis, stages, k, class_names)` fills one panel and returns what its axes
+    mean: (title, x label, y label, legend title)."""
+    key = (view, len(columns), tuple(shown), tuple(str(name) for name in class_names))
     figure = _GRIDS.get(key)
     fresh = figure is None
     if fresh:
-        figure = Figure(figsize=(11, 1.2 + 1.9 * len(shown)))
-        figure.subplots(len(shown), 2, squeeze=False)
-    axes = np.array(figure.axes).reshape(len(shown), 2)
+        figure = Figure(figsize=(max(9.5, 1.5 + 4.75 * len(columns)), 1.2 + 1.9 * len(shown)))
+        figure.subplots(len(shown), len(columns), squeeze=False)
+    axes = np.array(figure.axes).reshape(len(shown), len(columns))
     for row, k in enumerate(shown):
-        for column, (stage, data) in enumerate(stages):
+        for column, stages in enumerate(columns):
             axis = axes[row, column]
             for artist in [*axis.lines, *axis.collections, *axis.patches]:
                 artist.remove()
-            what, xlabel, ylabel = draw(axis, data, k, class_names)
+            meaning = draw(axis, stages, k, class_names)
             axis.relim()
             axis.autoscale_view()
             if fresh:
-                _label_panel(axis, f"{stage}: true class {class_names[k]!r}")
+                stage = f"{stages[0][0]}: " if len(stages) == 1 else ""
+                _label_panel(axis, f"{stage}true class {class_names[k]!r}")
     if fresh:
-        _label_grid(figure, axes, what, xlabel, ylabel)
+        _label_grid(figure, axes, *meaning)
         if len(_GRIDS) >= _KEPT_GRIDS:
             del _GRIDS[next(iter(_GRIDS))]
         _GRIDS[key] = figure
@@ -167,22 +172,27 @@ def _label_panel(axis, title):
     axis.tick_params(labelsize="x-small")
 
 
-def _label_grid(figure, axes, what, xlabel, ylabel):
-    axes[-1, 0].set_xlabel(xlabel, fontsize="small")
-    axes[-1, 1].set_xlabel(xlabel, fontsize="small")
+def _label_grid(figure, axes, what, xlabel, ylabel, legend_title):
+    for axis in axes[-1, :]:
+        axis.set_xlabel(xlabel, fontsize="small")
     for axis in axes[:, 0]:
         axis.set_ylabel(ylabel, fontsize="small")
-    handles, labels = axes[0, 1].get_legend_handles_labels()
+    handles, labels = axes[0, -1].get_legend_handles_labels()
     if handles:
-        figure.legend(handles, labels, title="output unit", fontsize="small", loc="center right")
+        figure.legend(handles, labels, title=legend_title, fontsize="small", loc="center right")
     figure.suptitle(f"{what}, test samples of each true class")
-    height = figure.get_figheight()
+    width, height = figure.get_size_inches()
     figure.subplots_adjust(
-        left=0.08, right=0.86 if handles else 0.98, bottom=0.6 / height, top=1 - 0.9 / height, hspace=0.6
+        left=0.8 / width,
+        right=1 - (1.5 if handles else 0.2) / width,
+        bottom=0.6 / height,
+        top=1 - 0.9 / height,
+        hspace=0.6,
     )
 
 
-def _logit_histograms(axis, data, k, class_names):
+def _logit_histograms(axis, stages, k, class_names):
+    ((_, data),) = stages
     many_lines(axis)
     axis.xaxis.set_major_locator(MaxNLocator(5))
     chosen = data["logits"][data["labels"] == k]
@@ -194,33 +204,45 @@ def _logit_histograms(axis, data, k, class_names):
         (line,) = axis.step(bins, heights, where="post", label=_unit_name(unit, chosen, class_names))
         if unit == k and chosen.shape[1] > 1:
             axis.fill_between(bins, heights, step="post", color=line.get_color(), alpha=0.5)
-    return "Logits (raw outputs) of every output unit", "logit", "test samples"
+    return "Logits (raw outputs) of every output unit", "logit", "test samples", "output unit"
 
 
 def _unit_name(unit, chosen, class_names) -> str:
     return str(class_names[unit]) if chosen.shape[1] > 1 else "logit"
 
 
-def _boxes(axis, data, k, class_names, key, label):
-    """Box plots drawn as three collections (whiskers, boxes, medians) instead of Matplotlib's
-    dozens of artists per box (or `bar`'s patch per box): the grid has up to 200 boxes per figure."""
-    values = data[key][data["labels"] == k]
-    q1, median, q3 = np.percentile(values, [25, 50, 75], axis=0)
-    reach = 1.5 * (q3 - q1)  # Tukey's whiskers: the furthest sample within 1.5 IQR of the box
-    low = np.where(values >= q1 - reach, values, np.inf).min(axis=0)
-    high = np.where(values <= q3 + reach, values, -np.inf).max(axis=0)
+# (face, edge, median) colours: the untrained boxes recede, the trained ones stand out
+BOX_STYLES = {"untrained": ("0.88", "0.45", "0.3"), "trained": ("white", "black", "tab:orange")}
+
+
+def _boxes(axis, stages, k, class_names, key, label):
+    """Untrained and trained box plots side by side for every output unit, each stage drawn as
+    three collections (whiskers, boxes, medians) instead of Matplotlib's dozens of artists per box:
+    the figure has up to 200 boxes."""
     positions = np.arange(len(class_names))
-    axis.vlines(positions, low, high, color="black", linewidth=0.8)
-    left, right = positions - 0.3, positions + 0.3
-    corners = [(left, q1), (right, q1), (right, q3), (left, q3)]
-    boxes = np.stack([np.stack(corner, axis=1) for corner in corners], axis=1)  # (units, 4, 2)
-    axis.add_collection(PolyCollection(boxes, facecolors="white", edgecolors="black", linewidths=0.8))
-    axis.hlines(median, positions - 0.3, positions + 0.3, color="tab:orange", linewidth=1.5)
+    width = 0.8 / len(stages)
+    for index, (stage, data) in enumerate(stages):
+        values = data[key][data["labels"] == k]
+        q1, median, q3 = np.percentile(values, [25, 50, 75], axis=0)
+        reach = 1.5 * (q3 - q1)  # Tukey's whiskers: the furthest sample within 1.5 IQR of the box
+        low = np.where(values >= q1 - reach, values, np.inf).min(axis=0)
+        high = np.where(values <= q3 + reach, values, -np.inf).max(axis=0)
+        centres = positions - 0.4 + width * (index + 0.5)
+        left, right = centres - 0.4 * width, centres + 0.4 * width
+        face, edge, median_colour = BOX_STYLES[stage]
+        axis.vlines(centres, low, high, color=edge, linewidth=0.8)
+        corners = [(left, q1), (right, q1), (right, q3), (left, q3)]
+        boxes = np.stack([np.stack(corner, axis=1) for corner in corners], axis=1)  # (units, 4, 2)
+        axis.add_collection(
+            PolyCollection(boxes, facecolors=face, edgecolors=edge, linewidths=0.8, label=stage, zorder=2.5)
+        )
+        axis.hlines(median, left, right, color=median_colour, linewidth=1.5, zorder=3)  # whisker, box, median
     axis.set_xticks(positions, [str(c) for c in class_names])
     return (
         f"{label[0].upper()}{label[1:]} per output unit (box: quartiles; line: median)",
         "output unit (class)",
         label,
+        "model",
     )
 
 
