@@ -10,6 +10,8 @@ import json
 import sys
 import types
 
+from kerasce.command import exit_command
+
 EXAMPLES = """\
 examples:
   python -m kerasce.audit model.keras                     # float32, mixed_float16, mixed_bfloat16 here
@@ -83,4 +85,4 @@ class _CallableModule(types.ModuleType):
 sys.modules[__name__].__class__ = _CallableModule
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_command(main())

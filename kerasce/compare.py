@@ -4,6 +4,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from kerasce.command import exit_command
 from kerasce.errors import KerasceError
 
 EPILOG = """\
@@ -102,4 +103,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_command(main())

@@ -5,6 +5,7 @@ import signal
 import sys
 from pathlib import Path
 
+from kerasce.command import exit_command
 from kerasce.errors import KerasceError
 
 EXAMPLES = """\
@@ -198,4 +199,4 @@ def ui_hint(tracking_uri: str) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_command(main())

@@ -113,6 +113,11 @@ def _worker(backend: str, tasks, results, store: StoreRef, threads: int):
         os._exit(130)  # the run is marked KILLED already; no traceback noise from a worker
     except KerasceError as error:  # the tracking server went away: the parent ends the grid with it
         results.put(error)
+    # Every run is complete and its writes committed; once the results are in the pipe nothing is
+    # left to do. A normal exit would tear the framework down first: 1.5 s the grid waited for.
+    results.close()
+    results.join_thread()
+    os._exit(0)
 
 
 class ProcessPool:
