@@ -13,13 +13,6 @@ import pandas as pd
 
 from kerasce.config.spec import RunConfig, RunSpec
 from kerasce.datasets import Dataset
-from kerasce.evaluate.figures import (
-    intuition_figures,
-    logit_views,
-    png_bytes,
-    pr_curve_figure,
-    reliability_figure,
-)
 from kerasce.evaluate.metrics import (
     evaluate_predictions,
     finite_rows,
@@ -250,6 +243,16 @@ def run_texts(config: dict, dataset: Dataset, result: TrainingResult, curve, cal
 
 def run_figures(run: RunConfig, dataset, result, test_metrics, curve, calibration) -> dict:
     """The run's pictures as PNG bytes: PR curve, reliability diagram, the intuition figures."""
+    # Imported here: a grid's parent process builds records of its own (grid_start) but draws
+    # nothing, and Matplotlib costs it half a second to import.
+    from kerasce.evaluate.figures import (
+        intuition_figures,
+        logit_views,
+        png_bytes,
+        pr_curve_figure,
+        reliability_figure,
+    )
+
     title = f"{run.formulation.name} / {run.precision} / seed {run.seed}"
     figures = {
         Artifact.PR_FIGURE: pr_curve_figure(
