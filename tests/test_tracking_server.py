@@ -14,6 +14,13 @@ import requests
 from helpers import start_cli
 from mlflow.tracking import MlflowClient
 
+from kerasce.config import expand_grid, parse_config
+from kerasce.run.grid import run_grid
+from kerasce.run.inputs import load_datasets
+from kerasce.run.job import CellOutcome
+from kerasce.tracking.store import TrackingUnavailable
+from kerasce.tracking.writer import Tracker
+
 GRID = [
     "--set",
     "grid.formulation=['logits_ce']",
@@ -134,3 +141,29 @@ def test_server_lost_mid_grid_fails_cleanly_and_a_later_invocation_resumes(tmp_p
     assert counts["FINISHED"] == 3 and counts["RUNNING"] == 0
     finished_cells = [cell for status, cell in statuses if status == "FINISHED"]
     assert len(set(finished_cells)) == 3  # each cell finished exactly once: nothing lost or duplicated
+
+
+class ServerGoesAwayAfterTheCells:
+    """An executor (the grid loop's seam) whose cells all end, after which the server stops."""
+
+    def __init__(self, server):
+        self.server = server
+
+    def describe(self, cells):
+        return "here"
+
+    def run(self, cells, store):
+        self.server.__exit__(None, None, None)
+        for spec in cells:
+            yield CellOutcome(spec.run_name, "FAILED", "its writes failed: the database went first")
+
+
+def test_a_server_lost_after_the_last_cell_ends_the_grid_as_unavailable(tmp_path):
+    config, tables = parse_config({"name": "late", "data": {"dataset": "digits"}, "grid": {"seed": [0]}})
+    specs = expand_grid(config, tables)
+    server = mlflow_server(tmp_path, free_port())
+    tracker = Tracker(server.__enter__(), "late")
+    with pytest.raises(TrackingUnavailable, match="cannot reach the MLflow tracking server"):
+        run_grid(
+            specs, load_datasets(specs), tracker, config, ServerGoesAwayAfterTheCells(server), quiet=True
+        )

@@ -16,7 +16,7 @@ from kerasce.run.job import CellOutcome, StoreRef
 from kerasce.run.plan import Plan, plan_grid
 from kerasce.run.record import grid_start, grid_texts
 from kerasce.tracking.schema import RunRecord, Tag
-from kerasce.tracking.store import TrackingUnavailable
+from kerasce.tracking.store import TrackingUnavailable, check_reachable
 from kerasce.tracking.writer import Tracker
 
 
@@ -72,10 +72,16 @@ def run_grid(
         with contextlib.suppress(Exception):
             parent.finish("FAILED")
         raise
-    parent.complete(
-        RunRecord(
-            tags={Tag.FAILED_CELLS: len(result.failed)},
-            status="FAILED" if result.failed else "FINISHED",
+    try:
+        parent.complete(
+            RunRecord(
+                tags={Tag.FAILED_CELLS: len(result.failed)},
+                status="FAILED" if result.failed else "FINISHED",
+            )
         )
-    )
+    except Exception:
+        # A server that went away after the last cell (its database first: those cells FAILED)
+        # ends the grid the way one gone mid-grid does: exit 3, and the repeat resumes.
+        check_reachable(tracker.uri)
+        raise
     return result
