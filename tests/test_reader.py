@@ -1,7 +1,5 @@
 """Reading runs back through MLflow's public API, from a store the writer filled."""
 
-import gc
-
 import pytest
 
 from kerasce.errors import KerasceError
@@ -28,18 +26,3 @@ def test_an_unknown_experiment_names_the_ones_there(tmp_path):
     Tracker(uri, "present")
     with pytest.raises(KerasceError, match="no experiment named 'absent'.*present"):
         StoreReader(uri).runs(["absent"])
-
-
-@pytest.mark.parametrize("enabled_before", [True, False])
-def test_reading_runs_leaves_the_garbage_collector_as_it_found_it(tmp_path, enabled_before):
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    Tracker(uri, "read").start_run(RunStart("cell", {"seed": 1}, {Tag.KIND: "cell"})).complete(RunRecord())
-    reader = StoreReader(uri)
-    (gc.enable if enabled_before else gc.disable)()
-    try:
-        assert len(reader.runs(["read"])) == 1
-        with pytest.raises(KerasceError):
-            reader.runs(["absent"])
-        assert gc.isenabled() is enabled_before
-    finally:
-        gc.enable()

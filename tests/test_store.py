@@ -1,10 +1,17 @@
 """Where runs are stored, and a tracking server that does not answer."""
 
+import gc
 import socket
 
 import pytest
 
-from kerasce.tracking.store import TrackingUnavailable, artifact_root, check_reachable, resolve_tracking_uri
+from kerasce.tracking.store import (
+    TrackingUnavailable,
+    artifact_root,
+    check_reachable,
+    collector_paused,
+    resolve_tracking_uri,
+)
 
 
 def test_the_default_store_is_sqlite_in_mlruns(monkeypatch, tmp_path):
@@ -23,3 +30,17 @@ def test_an_unreachable_server_is_named():
         port = probe.getsockname()[1]
     with pytest.raises(TrackingUnavailable, match=f"http://127.0.0.1:{port}"):
         check_reachable(f"http://127.0.0.1:{port}")
+
+
+@pytest.mark.parametrize("enabled_before", [True, False])
+def test_reading_many_runs_leaves_the_garbage_collector_as_it_found_it(enabled_before):
+    (gc.enable if enabled_before else gc.disable)()
+    try:
+        with collector_paused():
+            assert not gc.isenabled()
+        assert gc.isenabled() is enabled_before
+        with pytest.raises(ValueError), collector_paused():
+            raise ValueError("a failed read")
+        assert gc.isenabled() is enabled_before
+    finally:
+        gc.enable()

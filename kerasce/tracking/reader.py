@@ -1,7 +1,5 @@
 """Reading runs back through MLflow's public API (search_runs, the client, artifacts)."""
 
-import contextlib
-import gc
 import io
 import os
 
@@ -10,7 +8,7 @@ import pandas as pd
 from mlflow.tracking import MlflowClient
 
 from kerasce.errors import KerasceError
-from kerasce.tracking.store import resolve_tracking_uri, store_lock
+from kerasce.tracking.store import collector_paused, resolve_tracking_uri, store_lock
 
 
 class StoreReader:
@@ -41,7 +39,7 @@ class StoreReader:
                 f"no experiment named {missing[0]!r} in {self.uri}; "
                 f"experiments there: {', '.join(sorted(known)) or 'none'}"
             )
-        with _collector_paused():
+        with collector_paused():
             return mlflow.search_runs(
                 experiment_names=experiment_names, filter_string=filter_string, output_format="pandas"
             )
@@ -52,18 +50,3 @@ class StoreReader:
 
     def artifact_paths(self, run_id: str) -> set[str]:
         return {item.path for item in self.client.list_artifacts(run_id)}
-
-
-@contextlib.contextmanager
-def _collector_paused():
-    """Python's cyclic garbage collector off for the block. MLflow's SQL store builds an ORM object
-    per param, tag and metric (about 100 a run) and each batch of them sets off a collection that
-    walks every object alive: over 1,000 runs that was half the time of search_runs. The objects
-    are freed by reference counting when the block ends; the collector resumes as it was."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()

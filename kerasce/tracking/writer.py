@@ -26,6 +26,7 @@ from kerasce.tracking.schema import (
 from kerasce.tracking.store import (
     artifact_root,
     check_reachable,
+    collector_paused,
     resolve_tracking_uri,
     sqlite_path,
     store_lock,
@@ -85,9 +86,10 @@ class Tracker:
         """Every run of the experiment with tag key=value: id, status and tags."""
         found, token = [], None
         while True:
-            page = self.client.search_runs(
-                [self.experiment_id], f"tags.`{key}` = '{value}'", max_results=1000, page_token=token
-            )
+            with collector_paused():
+                page = self.client.search_runs(
+                    [self.experiment_id], f"tags.`{key}` = '{value}'", max_results=1000, page_token=token
+                )
             found += [{"run_id": r.info.run_id, "status": r.info.status, "tags": r.data.tags} for r in page]
             token = page.token
             if not token:
