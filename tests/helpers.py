@@ -1,6 +1,13 @@
 """Small builders shared by the tests."""
 
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import numpy as np
+from mlflow.tracking import MlflowClient
 
 from kerasce.model.formulations import get_formulation
 from kerasce.model.models import build_model, compile_model
@@ -27,23 +34,18 @@ def per_sample_loss(model, logits, labels) -> np.ndarray:
     )
 
 
-ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[1]
 SMOKE = ROOT / "experiments" / "smoke.toml"
 
 
 def _default_sigint():
     """A shell that starts a command in the background (as CI may run the tests) leaves SIGINT
     ignored, and children inherit that: the CLI under test gets Python's usual Ctrl-C handling."""
-    import signal
-
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def start_cli(uri, *args, quiet=True):
     """The real experiment CLI on the smoke config, as a subprocess."""
-    import subprocess
-    import sys
-
     return subprocess.Popen(
         [
             sys.executable,
@@ -67,10 +69,6 @@ def start_cli(uri, *args, quiet=True):
 def wait_for_epochs(process, uri, list_runs, epochs=2, timeout=300):
     """The first RUNNING run of `list_runs()` with at least `epochs` epochs logged. Fails at once,
     with the command's output, when the command under test (`process`) ends before that."""
-    import time
-
-    from mlflow.tracking import MlflowClient
-
     client, deadline = MlflowClient(uri), time.time() + timeout
     while time.time() < deadline:
         for run in list_runs():

@@ -42,3 +42,13 @@ def test_importing_the_config_and_the_api_imports_no_framework():
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "[]", result.stderr
+
+
+def test_a_grid_parent_process_imports_no_plotting_or_framework():
+    # The parent validates, plans and records the grid; its workers train and draw.
+    probe = (
+        "import sys, kerasce.api, kerasce.run.grid, kerasce.run.executors, kerasce.tracking.writer; "
+        "print([m for m in ('matplotlib', 'tensorflow', 'keras') if m in sys.modules])"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "[]", result.stderr
