@@ -23,6 +23,7 @@ def xdist_group(item) -> str | None:
     return None
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the groups
 def pytest_collection_modifyitems(items):
     """Modules with slow tests first, so that no long test starts last while the other worker
     idles; a module's tests stay together, so its module-scoped fixtures are built once."""

@@ -11,6 +11,7 @@ from mlflow.tracking import MlflowClient
 
 from kerasce.model.formulations import get_formulation
 from kerasce.model.models import build_model, compile_model
+from kerasce.tracking.store import store_lock
 
 
 def logit_model(name: str, n_classes: int, precision: str = "float32"):
@@ -66,10 +67,17 @@ def start_cli(uri, *args, quiet=True):
     )
 
 
+def store_client(uri) -> MlflowClient:
+    """A client of `uri` made under kerasce's store lock: making one creates an empty SQLite
+    store's tables, which a CLI under test may be doing at the same moment."""
+    with store_lock(uri):
+        return MlflowClient(uri)
+
+
 def wait_for_epochs(process, uri, list_runs, epochs=2, timeout=300):
     """The first RUNNING run of `list_runs()` with at least `epochs` epochs logged. Fails at once,
     with the command's output, when the command under test (`process`) ends before that."""
-    client, deadline = MlflowClient(uri), time.time() + timeout
+    client, deadline = store_client(uri), time.time() + timeout
     while time.time() < deadline:
         for run in list_runs():
             history = client.get_metric_history(run.info.run_id, "loss")

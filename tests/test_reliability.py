@@ -6,11 +6,11 @@ import os
 import signal
 
 import pytest
-from helpers import start_cli, wait_for_epochs
+from helpers import start_cli, store_client, wait_for_epochs
 from mlflow.tracking import MlflowClient
 
 ONE_CELL = ["--set", "grid.formulation=['logits_ce']", "--set", "grid.precision=['float32']"]
-LONG = ["--set", "data.max_samples=200", "--set", "train.epochs=200"]  # a cell lasts ~10 s
+LONG = ["--set", "data.max_samples=200", "--set", "train.epochs=120"]  # a cell lasts ~6 s
 SERIAL = ["--jobs", "1"]  # one cell after another in the CLI's own process: one TensorFlow import
 
 pytestmark = pytest.mark.slow
@@ -22,7 +22,7 @@ def finish(process, timeout=600):
 
 
 def runs(uri, kind="cell"):
-    client = MlflowClient(uri)
+    client = store_client(uri)
     experiment = client.get_experiment_by_name("smoke")
     if experiment is None:
         return []
@@ -60,10 +60,13 @@ def test_repeating_a_command_skips_finished_cells_and_rerun_forces_them(uri):
     assert statuses(uri) == {"FINISHED": 4} and set(finished_per_cell(uri).values()) == {2}
 
 
-@pytest.mark.parametrize("signum, expected_code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_interrupt_marks_runs_killed_keeps_finished_epochs_and_resumes(uri, signum, expected_code):
-    args = [*ONE_CELL, *LONG, *SERIAL, "--set", "grid.seed=[0, 1]"]
-    process = start_cli(uri, *args)
+# Two cells one after the other: a long one that the signal interrupts, then a one-epoch one
+LONG_THEN_SHORT = [*ONE_CELL, *LONG, *SERIAL, "--set", "grid.train.epochs=[120, 1]"]
+
+
+def interrupt_the_long_cell(uri, signum, expected_code):
+    """Start the grid and signal it once the long cell has logged epochs."""
+    process = start_cli(uri, *LONG_THEN_SHORT)
     killed_run = wait_for_epochs(process, uri, lambda: runs(uri)).info.run_id
     process.send_signal(signum)
     code, output = finish(process, timeout=120)
@@ -71,7 +74,15 @@ def test_interrupt_marks_runs_killed_keeps_finished_epochs_and_resumes(uri, sign
     assert "marked KILLED" in output
     assert statuses(uri) == {"KILLED": 1} and statuses(uri, "grid") == {"KILLED": 1}
     assert len(MlflowClient(uri).get_metric_history(killed_run, "loss")) >= 2  # finished epochs were kept
-    code, output = finish(start_cli(uri, *args))
+
+
+def test_sigterm_marks_the_runs_killed_and_exits_143(uri):
+    interrupt_the_long_cell(uri, signal.SIGTERM, 143)
+
+
+def test_ctrl_c_marks_runs_killed_keeps_finished_epochs_and_a_repeat_resumes(uri):
+    interrupt_the_long_cell(uri, signal.SIGINT, 130)
+    code, output = finish(start_cli(uri, *LONG_THEN_SHORT))
     assert code == 0, output
     assert statuses(uri) == {"KILLED": 1, "FINISHED": 2}
     assert set(finished_per_cell(uri).values()) == {1}  # no duplicates
