@@ -25,8 +25,10 @@ WORKLOADS = {
 
 
 def bare_fit(run: RunConfig, dataset, callback=None) -> float:
-    """Build, compile and fit exactly the model the runner trains, as a user would, timing all three.
+    """Build, compile and fit exactly the model the runner trains, fed as the runner feeds it
+    (kerasce.training.batches), timing all three.
     With a `callback` (kerasce.MlflowLogger), the model is `kerasce.instrument`-ed first."""
+    from kerasce.training.batches import feed, validation
     from kerasce.training.fit import build_compiled_model, seed_everything
     from kerasce.training.user_model import instrument
 
@@ -36,11 +38,9 @@ def bare_fit(run: RunConfig, dataset, callback=None) -> float:
     if callback is not None:
         model = instrument(model)
     model.fit(
-        dataset.x_train,
-        dataset.y_train,
-        batch_size=run.train.batch_size,
+        **feed(dataset.x_train, dataset.y_train, run.train.batch_size, shuffle_seed=run.seed),
         epochs=run.train.epochs,
-        validation_data=(dataset.x_val, dataset.y_val),
+        validation_data=validation(dataset.x_val, dataset.y_val, run.train.batch_size),
         callbacks=[callback] if callback is not None else [],
         verbose=0,
     )

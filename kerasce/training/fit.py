@@ -11,6 +11,7 @@ from kerasce.config.spec import RunConfig
 from kerasce.datasets import Dataset
 from kerasce.model.loss_path import detect_loss_path
 from kerasce.model.models import build_model, compile_model
+from kerasce.training.batches import feed, validation
 from kerasce.training.instrumented import InstrumentedModel
 from kerasce.training.instruments import EpochRecorder, HeadProbe, InstabilityMonitor
 from kerasce.training.result import TrainingResult
@@ -105,22 +106,20 @@ def train_run(run: RunConfig, dataset: Dataset, on_epoch: Callable[[int, dict], 
     model = build_instrumented_model(run, dataset)
     loss_path = detect_loss_path(model)
     # before training, on the validation split: one pass a third the size of the training split
-    initial_loss = model.evaluate(dataset.x_val, dataset.y_val, batch_size=EVALUATION_BATCH, verbose=0)[0]
+    initial_loss = model.evaluate(**feed(dataset.x_val, dataset.y_val, EVALUATION_BATCH), verbose=0)[0]
     probe = HeadProbe(model, run.formulation.output)
     _, test_logits_before, _ = probe(dataset.x_test)
     recorder = EpochRecorder(model.monitor, probe, dataset, run.train.on_nan == "stop", on_epoch)
     started = time.perf_counter()
     model.fit(
-        dataset.x_train,
-        dataset.y_train,
-        batch_size=run.train.batch_size,
+        **feed(dataset.x_train, dataset.y_train, run.train.batch_size, shuffle_seed=run.seed),
         epochs=run.train.epochs,
-        validation_data=(dataset.x_val, dataset.y_val),
+        validation_data=validation(dataset.x_val, dataset.y_val, run.train.batch_size),
         callbacks=[recorder],
         verbose=0,
     )
     train_seconds = time.perf_counter() - started
-    test_loss = model.evaluate(dataset.x_test, dataset.y_test, batch_size=EVALUATION_BATCH, verbose=0)[0]
+    test_loss = model.evaluate(**feed(dataset.x_test, dataset.y_test, EVALUATION_BATCH), verbose=0)[0]
     test_outputs, test_logits, test_probabilities = probe(dataset.x_test)
     nan_status = (
         "none" if not recorder.event_count else {"stop": "stopped"}.get(run.train.on_nan, "continued")
