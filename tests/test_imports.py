@@ -35,20 +35,18 @@ def test_no_framework_is_imported(argv, code):
     assert result.stdout.split()[-2:] == [str(code), "-"], result.stdout + result.stderr
 
 
-def test_importing_the_config_and_the_api_imports_no_framework():
-    probe = (
-        "import sys, kerasce.config, kerasce.api; "
-        "print([m for m in ('tensorflow', 'keras') if m in sys.modules])"
-    )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
-    assert result.stdout.strip() == "[]", result.stderr
-
-
-def test_a_grid_parent_process_imports_no_plotting_or_framework():
-    # The parent validates, plans and records the grid; its workers train and draw.
-    probe = (
-        "import sys, kerasce.api, kerasce.run.grid, kerasce.run.executors, kerasce.tracking.writer; "
-        "print([m for m in ('matplotlib', 'tensorflow', 'keras') if m in sys.modules])"
-    )
+@pytest.mark.parametrize(
+    "modules, absent",
+    [
+        ("kerasce.config, kerasce.api", ("tensorflow", "keras")),
+        # a grid's parent validates, plans and records the grid; its workers train and draw
+        (
+            "kerasce.api, kerasce.run.grid, kerasce.run.executors, kerasce.tracking.writer",
+            ("matplotlib", "tensorflow", "keras"),
+        ),
+    ],
+)
+def test_importing_these_modules_imports_no_framework_or_plotting(modules, absent):
+    probe = f"import sys, {modules}; print([m for m in {absent!r} if m in sys.modules])"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "[]", result.stderr
