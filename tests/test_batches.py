@@ -4,7 +4,10 @@ import keras
 import numpy as np
 import pytest
 
+from kerasce.config import RunConfig, parse_config
+from kerasce.datasets import load_dataset
 from kerasce.training.batches import feed, lean_pipeline, on_tensorflow, validation
+from kerasce.training.fit import build_instrumented_model, seed_everything, train_run, weights_hash
 
 X = np.arange(10, dtype="float32").reshape(10, 1)
 Y = np.arange(10)
@@ -51,3 +54,30 @@ def test_fit_gets_a_shuffled_feed_and_evaluate_an_ordered_one():
     else:  # Keras batches and shuffles arrays itself on the other backends
         assert for_fit["x"] is X and for_fit["y"] is Y and for_fit["batch_size"] == 4 and for_fit["shuffle"]
         assert validation(X, Y, 4) == (X, Y)
+
+
+@tensorflow_only
+@pytest.mark.slow
+def test_a_run_is_trained_on_the_lean_pipeline():
+    """The run's weights equal a fit replayed on `feed`'s pipeline, and differ from one on the
+    arrays (which Keras shuffles its own way): the runner is fed what this module builds."""
+    config, _ = parse_config(
+        {
+            "data": {"dataset": "digits", "max_samples": 300},
+            "model": {"hidden_units": [8]},
+            "train": {"epochs": 2},
+        }
+    )
+    run, dataset = RunConfig.from_dict(config), load_dataset(config["data"], config["seed"])
+    trained = train_run(run, dataset).weights_hash
+
+    def replay(**inputs) -> str:
+        seed_everything(run.seed, run.train.deterministic)
+        model = build_instrumented_model(run, dataset)
+        validation_data = validation(dataset.x_val, dataset.y_val, run.train.batch_size)
+        model.fit(**inputs, epochs=run.train.epochs, validation_data=validation_data, verbose=0)
+        return weights_hash(model)
+
+    batch_size = run.train.batch_size
+    assert replay(**feed(dataset.x_train, dataset.y_train, batch_size, shuffle_seed=run.seed)) == trained
+    assert replay(x=dataset.x_train, y=dataset.y_train, batch_size=batch_size) != trained
