@@ -10,7 +10,8 @@ import json
 import sys
 import types
 
-from kerasce.command import exit_command
+from kerasce.command import exit_command, run_command
+from kerasce.errors import ExitCode
 
 EXAMPLES = """\
 examples:
@@ -50,16 +51,14 @@ def parse_arguments(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     arguments = parse_arguments(argv)
-    from kerasce.errors import KerasceError
+    return run_command("audit", lambda: audit_command(arguments))
 
-    try:
-        precisions = tuple(p.strip() for p in arguments.precisions.split(",") if p.strip())
-        result = run(arguments.model, data=arguments.data, backends=arguments.backends, precisions=precisions)
-    except KerasceError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+
+def audit_command(arguments) -> int:
+    precisions = tuple(p.strip() for p in arguments.precisions.split(",") if p.strip())
+    result = run(arguments.model, data=arguments.data, backends=arguments.backends, precisions=precisions)
     print(json.dumps(result.to_dict(), indent=2) if arguments.json else result.text())
-    return 1 if arguments.strict and result.clipped else 0
+    return ExitCode.FAILURE if arguments.strict and result.clipped else ExitCode.OK
 
 
 def run(model, data=None, backends=False, **options):

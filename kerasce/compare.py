@@ -4,8 +4,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from kerasce.command import exit_command
-from kerasce.errors import KerasceError
+from kerasce.command import exit_command, run_command
 
 EPILOG = """\
 examples:
@@ -66,22 +65,22 @@ def parse_arguments(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     arguments = parse_arguments(argv)
+    return run_command("compare", lambda: run(arguments))
+
+
+def run(arguments) -> int:
     from kerasce import api
 
-    try:
-        experiments = arguments.experiment or ["default"]
-        comparison = api.compare(
-            experiments,
-            arguments.tracking_uri,
-            arguments.group_by.split(",") if arguments.group_by else None,
-            arguments.metric or api.DEFAULT_METRICS,
-            arguments.filter,
-            figures=not arguments.no_figures,
-            reference=arguments.reference,
-        )
-    except KerasceError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    experiments = arguments.experiment or ["default"]
+    comparison = api.compare(
+        experiments,
+        arguments.tracking_uri,
+        arguments.group_by.split(",") if arguments.group_by else None,
+        arguments.metric or api.DEFAULT_METRICS,
+        arguments.filter,
+        figures=not arguments.no_figures,
+        reference=arguments.reference,
+    )
     print(comparison.title)
     print(comparison.shown.to_string(index=False))
     if not comparison.paired_shown.empty:

@@ -1,11 +1,10 @@
 """python -m kerasce.experiment: expand a config into a grid of runs and log them to MLflow."""
 
 import argparse
-import signal
 import sys
 from pathlib import Path
 
-from kerasce.command import exit_command
+from kerasce.command import exit_command, run_command
 from kerasce.errors import KerasceError
 
 EXAMPLES = """\
@@ -121,35 +120,10 @@ def main(argv=None) -> int:
     if arguments.list_formulations:
         print(list_formulations())
         return 0
-    from kerasce.run.executors import raise_interrupt
-    from kerasce.tracking.store import TrackingUnavailable
+    return run_command("experiment", lambda: run(arguments), interrupted=INTERRUPTED)
 
-    received = {}
 
-    def on_sigterm(signum, frame):
-        received["signum"] = signum  # so the exit code says which signal ended the grid
-        raise_interrupt(signum, frame)
-
-    previous = signal.signal(signal.SIGTERM, on_sigterm)
-    try:
-        return run(arguments)
-    except TrackingUnavailable as error:
-        print(
-            f"error: {error}\nrepeat the command once the server is back: finished cells are skipped",
-            file=sys.stderr,
-        )
-        return 3
-    except KerasceError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(
-            "interrupted: the current runs and the grid are marked KILLED; repeat the command to resume",
-            file=sys.stderr,
-        )
-        return 128 + received.get("signum", signal.SIGINT)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+INTERRUPTED = "interrupted: the current runs and the grid are marked KILLED; repeat the command to resume"
 
 
 def run(arguments) -> int:

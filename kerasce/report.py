@@ -1,11 +1,9 @@
 """python -m kerasce.report: docs/FINDINGS.md from the claim experiments' runs (`make report`)."""
 
 import argparse
-import sys
 from pathlib import Path
 
-from kerasce.command import exit_command
-from kerasce.errors import KerasceError
+from kerasce.command import exit_command, run_command
 
 
 def main(argv=None) -> int:
@@ -28,13 +26,13 @@ def main(argv=None) -> int:
         help="the report to write; its figures go to findings/ beside it (default: docs/FINDINGS.md)",
     )
     arguments = parser.parse_args(argv)
+    return run_command("report", lambda: write(arguments))
+
+
+def write(arguments) -> int:
     from kerasce import api
 
-    try:
-        print(f"wrote {api.write_report(arguments.tracking_uri, arguments.output)}")
-    except KerasceError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    print(f"wrote {api.write_report(arguments.tracking_uri, arguments.output)}")
     return 0
 
 

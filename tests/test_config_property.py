@@ -1,6 +1,7 @@
 """Property: any config either loads (and expands) or raises the package's own error type."""
 
 import tomllib
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

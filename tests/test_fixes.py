@@ -1,8 +1,9 @@
 """Each measured path's status, and the fix the audit prints for it."""
 
 from kerasce.diagnose.auditing import AuditRow
-from kerasce.diagnose.fixes import fix_for, loss_class, status_of
+from kerasce.diagnose.fixes import fix_for, loss_class
 from kerasce.model.heads import Head
+from kerasce.vocabulary import status_of
 
 SOFTMAX = Head("predictions", "softmax", None, 10, "sparse_categorical_crossentropy", False)
 SEPARATE = Head("logits", "softmax", "probabilities", 10, "sparse_categorical_crossentropy", False)

@@ -7,11 +7,6 @@ import pytest
 
 from kerasce.model.formulations import get_formulation
 from kerasce.model.loss_path import (
-    CLIPPED_PROBABILITIES,
-    FUSED_LOGITS,
-    LOG_PROBABILITIES,
-    NAIVE,
-    RECOVERED_LOGITS,
     LossPathError,
     classify_loss_path,
     detect_loss_path,
@@ -19,6 +14,14 @@ from kerasce.model.loss_path import (
 )
 from kerasce.model.models import build_model, compile_model
 from kerasce.model.numerics import CLIP_CEILING
+from kerasce.vocabulary import LossPath
+
+FUSED_LOGITS, RECOVERED_LOGITS = LossPath.FUSED_LOGITS, LossPath.RECOVERED_LOGITS
+CLIPPED_PROBABILITIES, LOG_PROBABILITIES, NAIVE = (
+    LossPath.CLIPPED_PROBABILITIES,
+    LossPath.LOG_PROBABILITIES,
+    LossPath.NAIVE,
+)
 
 # Measured with Keras 3.15.1 (shared/NUMERICS.md 1, 1b): the logit recovery is TensorFlow's
 # alone, and only where the softmax/sigmoid output reaches the loss uncast (float32, or a

@@ -152,10 +152,3 @@ def test_the_grid_parent_is_tagged_and_named():
             "seed": 0,
         }
     )
-
-
-def test_every_measured_loss_path_has_a_meaning():
-    from kerasce.model.loss_path import LOSS_PATHS
-    from kerasce.run.record import LOSS_PATH_MEANINGS
-
-    assert set(LOSS_PATH_MEANINGS) == set(LOSS_PATHS)

@@ -9,9 +9,8 @@ validated in full before anything runs.
 import copy
 import itertools
 import json
-from pathlib import Path
-
 import tomllib
+from pathlib import Path
 
 from kerasce.config.schema import DEFAULTS, sections, validate
 from kerasce.config.spec import RunSpec

@@ -14,16 +14,17 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from kerasce.diagnose.fixes import fix_for, status_of
+from kerasce.diagnose.fixes import fix_for
 from kerasce.diagnose.rebuild import base_policy, rebuild_under
 from kerasce.errors import KerasceError, choices_message
 from kerasce.model.heads import Head, HeadError, find_head
 from kerasce.model.loss_path import LossPathError, detect_loss_path
 from kerasce.model.numerics import clip_saturation_rate, to_probabilities
+from kerasce.vocabulary import AuditStatus, status_of, unclassified
 
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 BACKEND_PACKAGES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
-FAILING_STATUSES = ("clipped", "naive")  # what --strict fails on
+FAILING_STATUSES = (AuditStatus.CLIPPED, AuditStatus.NAIVE)  # what --strict fails on
 
 
 class AuditError(KerasceError):
@@ -132,7 +133,7 @@ def audit_here(model: keras.Model, precisions=PRECISIONS, data=None) -> tuple[He
         try:
             path = detect_loss_path(rebuilt, head.dense)
         except LossPathError as error:
-            path = f"unclassified ({error})"
+            path = unclassified(str(error))
         row = AuditRow(backend, precision, path, status_of(path), precision == base_policy(model))
         if data is not None:
             row.__dict__.update(data_effects(rebuilt, head, data))

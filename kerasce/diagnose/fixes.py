@@ -1,26 +1,7 @@
 """What each measured loss path means for the user, and the concrete change that fixes it."""
 
 from kerasce.model.heads import Head
-from kerasce.model.loss_path import (
-    CLIPPED_PROBABILITIES,
-    FUSED_LOGITS,
-    LOG_PROBABILITIES,
-    NAIVE,
-    RECOVERED_LOGITS,
-)
-
-STATUS_BY_PATH = {
-    FUSED_LOGITS: "ok",
-    LOG_PROBABILITIES: "ok",
-    # right only because TensorFlow recovers the logits in float32: JAX, PyTorch and mixed precision clip
-    RECOVERED_LOGITS: "fragile",
-    CLIPPED_PROBABILITIES: "clipped",  # samples below 1e-7 give the constant 16.12 and zero gradient
-    NAIVE: "naive",  # overflows to inf/NaN
-}
-
-
-def status_of(loss_path: str) -> str:
-    return STATUS_BY_PATH.get(loss_path, "unclassified")
+from kerasce.vocabulary import AuditStatus, LossPath
 
 
 def loss_class(head: Head) -> str:
@@ -51,19 +32,19 @@ def float32_head_fix(head: Head, precision: str) -> str:
 def fix_for(head: Head, row, rows) -> str | None:
     """The fix for one audited row (None when it needs none); `rows` are its siblings, so a
     mixed-precision row can tell whether float32 recovers the logits on the same backend."""
-    if row.status == "ok":
+    if row.status == AuditStatus.OK:
         return None
-    if row.status == "unclassified":
+    if row.status == AuditStatus.UNCLASSIFIED:
         return head.wiring_problem() or "the probe matched no known path: please report this model"
-    if row.status == "fragile":
+    if row.status == AuditStatus.FRAGILE:
         return (
             "works here only because TensorFlow recovers the logits; to keep it on JAX, PyTorch "
             f"and mixed precision: {logits_fix(head)}"
         )
     float32_recovers = any(
-        r.backend == row.backend and r.precision == "float32" and r.loss_path == RECOVERED_LOGITS
+        r.backend == row.backend and r.precision == "float32" and r.loss_path == LossPath.RECOVERED_LOGITS
         for r in rows
     )
-    if row.status == "clipped" and row.precision != "float32" and float32_recovers:
+    if row.status == AuditStatus.CLIPPED and row.precision != "float32" and float32_recovers:
         return f"{float32_head_fix(head, row.precision)}; or {logits_fix(head)}"
     return logits_fix(head)

@@ -7,17 +7,16 @@ import numpy as np
 from scipy.special import logsumexp
 
 from kerasce.model.numerics import CLIP_CEILING, reference_crossentropy
-
-FUSED_LOGITS = "fused_logits"
-RECOVERED_LOGITS = "recovered_logits"
-CLIPPED_PROBABILITIES = "clipped_probabilities"
-LOG_PROBABILITIES = "log_probabilities"
-NAIVE = "naive"
-LOSS_PATHS = (FUSED_LOGITS, RECOVERED_LOGITS, CLIPPED_PROBABILITIES, LOG_PROBABILITIES, NAIVE)
+from kerasce.vocabulary import LossPath, OutputKind
 
 # The probe: the true class gets logit -100, another class +100. The exact loss is 200 (100 for a
 # single logit); the clipped path can only say 16.118; exp(100) overflows float32 on the naive path.
 PROBE_LOGIT = 100.0
+EXACT_PATH_BY_OUTPUT = {  # an exact probe loss: which path, by what the head outputs
+    OutputKind.LOGITS: LossPath.FUSED_LOGITS,
+    OutputKind.PROBABILITIES: LossPath.RECOVERED_LOGITS,
+    OutputKind.LOG_PROBABILITIES: LossPath.LOG_PROBABILITIES,
+}
 
 
 class LossPathError(RuntimeError):
@@ -33,16 +32,16 @@ def _probe(units: int):
     return logits, np.array([1])
 
 
-def observed_output_kind(outputs: np.ndarray) -> str:
+def observed_output_kind(outputs: np.ndarray) -> OutputKind:
     """What a head's outputs are, read off the values: probabilities, log-probabilities or logits."""
     in_unit_interval = np.all((outputs >= 0) & (outputs <= 1))
     if outputs.shape[-1] == 1:
-        return "probabilities" if in_unit_interval else "logits"
+        return OutputKind.PROBABILITIES if in_unit_interval else OutputKind.LOGITS
     if in_unit_interval and np.allclose(outputs.sum(axis=-1), 1.0, atol=1e-2):
-        return "probabilities"
+        return OutputKind.PROBABILITIES
     if np.all(outputs <= 0) and np.allclose(logsumexp(outputs, axis=-1), 0.0, atol=1e-2):
-        return "log_probabilities"
-    return "logits"
+        return OutputKind.LOG_PROBABILITIES
+    return OutputKind.LOGITS
 
 
 def detect_loss_path(model: keras.Model, head: str = "head") -> str:
@@ -72,12 +71,12 @@ def detect_loss_path(model: keras.Model, head: str = "head") -> str:
 def classify_loss_path(loss: float, exact_loss: float, outputs: np.ndarray) -> str:
     """Name the path from the probe's loss, its exact value, and the head's output on the probe."""
     if not math.isfinite(loss) or not np.all(np.isfinite(outputs)):
-        return NAIVE
+        return LossPath.NAIVE
     kind = observed_output_kind(outputs)
     if math.isclose(loss, exact_loss, rel_tol=1e-2):
-        return {"logits": FUSED_LOGITS, "probabilities": RECOVERED_LOGITS}.get(kind, LOG_PROBABILITIES)
-    if kind == "probabilities" and math.isclose(loss, CLIP_CEILING, abs_tol=0.05):
-        return CLIPPED_PROBABILITIES
+        return EXACT_PATH_BY_OUTPUT[kind]
+    if kind == OutputKind.PROBABILITIES and math.isclose(loss, CLIP_CEILING, abs_tol=0.05):
+        return LossPath.CLIPPED_PROBABILITIES
     raise LossPathError(
         f"probe loss {loss:.4f} matches neither the exact value {exact_loss:.4f} nor the clip "
         f"ceiling {CLIP_CEILING:.4f} (head output looked like {kind})"

@@ -33,6 +33,7 @@ from kerasce.tracking.schema import (
     Tag,
 )
 from kerasce.training.result import TrainingResult
+from kerasce.vocabulary import LossPath
 
 
 def flatten(config: dict, prefix: str = "") -> dict:
@@ -77,16 +78,6 @@ def cell_start(spec: RunSpec, dataset: Dataset, parent_id: str) -> RunStart:
     }
     return RunStart(spec.run_name, params, tags, parent_id, input_splits(dataset))
 
-
-# What each loss path (kerasce/model/loss_path.py, which imports Keras: a grid's parent process
-# builds records too and must not) means for training, in one sentence.
-LOSS_PATH_MEANINGS = {
-    "fused_logits": "the loss is computed from the logits in one stable step",
-    "recovered_logits": "Keras recovered the logits from the probability output, so the loss is exact",
-    "clipped_probabilities": "the loss reads clipped probabilities: samples past the clip get no gradient",
-    "log_probabilities": "the loss reads log-probabilities, exact and stable",
-    "naive": "the textbook formula overflows to NaN/Inf at large logits",
-}
 
 SOURCE = "kerasce.experiment"  # what the UI's Source shows: the package's grid runner
 
@@ -191,7 +182,7 @@ def cell_description(run: RunConfig, dataset: Dataset, result: TrainingResult, t
         f"**{wiring.name}** ({wiring.description}) on {dataset.name} ({dataset.n_classes} classes; "
         f"{sizes['n_train']} train, {sizes['n_test']} test samples), {run.precision} on {run.backend}, "
         f"seed {run.seed}, {len(result.history)} of {run.train.epochs} epochs. "
-        f"Loss path measured by the probe: **{result.loss_path}**: {LOSS_PATH_MEANINGS[result.loss_path]}. "
+        f"Loss path measured by the probe: **{result.loss_path}**: {LossPath(result.loss_path).meaning}. "
         f"NaN/Inf events: {nan}. Test split: {headline or 'no metric is defined'}."
     )
 

@@ -30,6 +30,7 @@ from kerasce.model.loss_path import LossPathError, detect_loss_path
 from kerasce.tracking.schema import NAN_EVENT_COLUMNS, Artifact, Metric, RunRecord, Tag
 from kerasce.tracking.writer import RunWriter
 from kerasce.training.instruments import EpochRecorder, HeadProbe
+from kerasce.vocabulary import nan_status, unclassified
 
 
 class NotInstrumented(KerasceError):
@@ -86,7 +87,7 @@ class MlflowLogger(keras.callbacks.Callback):
         try:
             loss_path = detect_loss_path(model, head.dense)
         except LossPathError as error:
-            loss_path = f"unclassified ({error})"
+            loss_path = unclassified(str(error))
         return {
             Tag.LOSS_PATH: loss_path,
             Tag.HEAD: f"{head.describe()}; loss {head.loss} (from_logits={head.from_logits})",
@@ -123,10 +124,12 @@ class MlflowLogger(keras.callbacks.Callback):
         if recorder.events:
             metrics[Metric.FIRST_NAN_STEP] = recorder.events[0]["global_step"]
         stopped = self.stop_on_nan and self.model.stop_training
-        nan_status = "none" if not recorder.event_count else ("stopped" if stopped else "continued")
         record = RunRecord(
             metrics={k: float(v) for k, v in metrics.items() if v is not None and math.isfinite(v)},
-            tags={Tag.NAN_STATUS: nan_status, Tag.UNDEFINED_METRICS: "; ".join(notes) or "none"},
+            tags={
+                Tag.NAN_STATUS: nan_status(recorder.event_count, stopped),
+                Tag.UNDEFINED_METRICS: "; ".join(notes) or "none",
+            },
         )
         record.texts, record.images = self._files(labels, probabilities, names, evaluation)
         return record

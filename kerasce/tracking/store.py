@@ -13,7 +13,8 @@ from pathlib import Path
 
 import requests
 
-from kerasce.errors import KerasceError
+from kerasce.command import first_line
+from kerasce.errors import StoreUnavailable
 
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
 REACHABILITY_TIMEOUT = 5  # seconds to wait for a tracking server's /health at start
@@ -29,7 +30,7 @@ os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
 logging.getLogger("mlflow.store.db.utils").setLevel(logging.WARNING)
 
 
-class TrackingUnavailable(KerasceError):
+class TrackingUnavailable(StoreUnavailable):
     """The tracking server cannot be reached."""
 
 
@@ -74,7 +75,10 @@ def check_reachable(uri: str) -> None:
     try:
         requests.get(f"{uri.rstrip('/')}/health", timeout=REACHABILITY_TIMEOUT).raise_for_status()
     except requests.RequestException as error:
-        raise TrackingUnavailable(f"cannot reach the MLflow tracking server at {uri}: {error}") from None
+        raise TrackingUnavailable(
+            f"cannot reach the MLflow tracking server at {uri} ({first_line(error)}); repeat the "
+            "command once the server is back: finished cells are skipped"
+        ) from None
 
 
 @contextlib.contextmanager

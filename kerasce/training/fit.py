@@ -15,6 +15,7 @@ from kerasce.training.batches import feed, validation
 from kerasce.training.instrumented import InstrumentedModel
 from kerasce.training.instruments import EpochRecorder, HeadProbe, InstabilityMonitor
 from kerasce.training.result import TrainingResult
+from kerasce.vocabulary import nan_status
 
 EVALUATION_BATCH = 1024  # forward-only passes: large batches, same results
 
@@ -121,9 +122,6 @@ def train_run(run: RunConfig, dataset: Dataset, on_epoch: Callable[[int, dict], 
     train_seconds = time.perf_counter() - started
     test_loss = model.evaluate(**feed(dataset.x_test, dataset.y_test, EVALUATION_BATCH), verbose=0)[0]
     test_outputs, test_logits, test_probabilities = probe(dataset.x_test)
-    nan_status = (
-        "none" if not recorder.event_count else {"stop": "stopped"}.get(run.train.on_nan, "continued")
-    )
     return TrainingResult(
         loss_path=loss_path,
         initial_loss=float(initial_loss),
@@ -131,7 +129,7 @@ def train_run(run: RunConfig, dataset: Dataset, on_epoch: Callable[[int, dict], 
         events=recorder.events,
         event_count=recorder.event_count,
         skipped_steps=recorder.skipped_steps,
-        nan_status=nan_status,
+        nan_status=nan_status(recorder.event_count, stopped=run.train.on_nan == "stop"),
         test_loss=float(test_loss),
         test_outputs=test_outputs,
         test_probabilities=test_probabilities,
