@@ -1,14 +1,17 @@
-"""python -m kerasce.audit MODEL.keras: which loss path a saved model's head really takes, per
-precision policy (and backend), its dead zone on your data, and the fix for every clipped setting.
+"""python -m kerasce.audit MODEL.keras: which loss path each classification head of a saved model
+really takes, per precision policy (and backend), its dead zone on your data, the fix for every
+clipped setting, and with --fix the repaired model, proven.
 
 The module is also the Python function: `kerasce.audit(model_or_path, data=None, backends=False)`
-returns an Audit (`.rows`, `.clipped`, `.text()`, `.to_dict()`); see kerasce/diagnose/auditing.py.
+returns an Audit (`.rows`, `.heads`, `.clipped`, `.text()`, `.to_dict()`); see
+kerasce/diagnose/auditing.py and docs/audit.md.
 """
 
 import argparse
 import json
 import sys
 import types
+from pathlib import Path
 
 from kerasce.command import exit_command, run_command
 from kerasce.errors import ExitCode
@@ -18,29 +21,53 @@ examples:
   python -m kerasce.audit model.keras                     # float32, mixed_float16, mixed_bfloat16 here
   python -m kerasce.audit model.keras --backends          # ... on every installed Keras backend
   python -m kerasce.audit model.keras --data val.npz      # ... with its dead zone on arrays x, y
+  python -m kerasce.audit model.keras --import my_layers  # a model with your registered layers
+  python -m kerasce.audit model.keras --fix fixed.keras   # write the repaired model, proven
   python -m kerasce.audit model.keras --strict --json     # in CI: exit 1 when any setting clips
 
-Exit codes: 0 audited (with --strict: no setting clips), 1 with --strict: some setting takes the
-clipped (or naive) path, 2 the file or model cannot be audited (the message says why).
+Exit codes: 0 audited (with --strict: no setting clips; with --fix: repaired and proven),
+1 with --strict: some setting takes the clipped (or naive) path, 2 bad input (the file, the
+data, an option or a model the audit cannot read: the message says which), 70 an internal error
+(a kerasce bug: the message names the file holding the traceback).
 """
 
 
 def parse_arguments(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m kerasce.audit",
-        description="Audit a saved, compiled Keras model: find its output head, measure the loss path "
-        "Keras really takes under float32 and mixed precision, and say how to fix a clipped one.",
+        description="Audit a saved, compiled Keras model: find each classification head, measure the loss "
+        "path Keras really takes under float32 and mixed precision, say how to fix a clipped one, and "
+        "with --fix write the repaired model.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("model", metavar="MODEL.keras", help="a model saved with model.save(), compiled")
-    parser.add_argument("--data", metavar="FILE.npz", help="arrays x and y: measure the dead zone on them")
+    parser.add_argument(
+        "--data",
+        metavar="FILE.npz",
+        help="arrays x and y (x_<input>, y_<output> for several): measure the dead zone on them",
+    )
     parser.add_argument("--backends", action="store_true", help="also every other installed backend")
     parser.add_argument(
         "--precisions",
         default="float32,mixed_float16,mixed_bfloat16",
         metavar="LIST",
         help="comma-separated precision policies to audit (default: all three)",
+    )
+    parser.add_argument(
+        "--import",
+        dest="imports",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import this module (or .py file) first, so the layers and losses it registers load "
+        "(repeatable)",
+    )
+    parser.add_argument(
+        "--fix",
+        metavar="OUT.keras",
+        help="write the repaired model (linear head, loss from_logits=True) to OUT.keras and "
+        "OUT.probabilities.keras, after checking its probabilities and re-auditing it everywhere",
     )
     parser.add_argument("--json", action="store_true", help="print the audit as JSON")
     parser.add_argument(
@@ -54,11 +81,59 @@ def main(argv=None) -> int:
     return run_command("audit", lambda: audit_command(arguments))
 
 
+def _fix_path(arguments) -> Path | None:
+    from kerasce.diagnose.loading import AuditError
+
+    if not arguments.fix:
+        return None
+    out = Path(arguments.fix)
+    if out.suffix != ".keras" or out.is_dir():
+        raise AuditError(f"--fix {out}: give the path of a .keras file to write")
+    if not out.parent.is_dir():
+        raise AuditError(f"--fix {out}: no such directory {out.parent}")
+    if out.resolve() == Path(arguments.model).resolve():
+        raise AuditError(f"--fix {out}: is the model itself; write the repaired model to another file")
+    return out
+
+
 def audit_command(arguments) -> int:
     precisions = tuple(p.strip() for p in arguments.precisions.split(",") if p.strip())
-    result = run(arguments.model, data=arguments.data, backends=arguments.backends, precisions=precisions)
-    print(json.dumps(result.to_dict(), indent=2) if arguments.json else result.text())
+    out = _fix_path(arguments)
+    options = {"precisions": precisions, "imports": tuple(arguments.imports)}
+    result = run(arguments.model, data=arguments.data, backends=arguments.backends, **options)
+    repaired = fix(arguments, result, out) if out else None
+    if arguments.json:
+        document = result.to_dict()
+        if out:
+            document["repair"] = repaired.to_dict() if repaired else None
+        print(json.dumps(document, indent=2))
+    else:
+        print(result.text())
+        if out:
+            from kerasce.diagnose.table import repair_text
+
+            print("\n" + repair_text(repaired, out))
     return ExitCode.FAILURE if arguments.strict and result.clipped else ExitCode.OK
+
+
+def fix(arguments, result, out: Path):
+    """The repaired model written to `out` (None when nothing needs repairing)."""
+    from kerasce.diagnose.auditing import PRECISIONS, audit
+    from kerasce.diagnose.loading import load_data, load_model_file
+    from kerasce.diagnose.repair import needs_repair, random_features, write_repair
+
+    if not any(needs_repair(head) for head in result.heads):
+        return None
+    model = load_model_file(arguments.model)
+    if arguments.data:
+        features, checked = load_data(arguments.data, model, result.heads)[0], f"the {arguments.data} inputs"
+    else:
+        features, checked = random_features(model), "64 seeded random inputs"
+
+    def reaudit(path):
+        return audit(path, backends=True, precisions=PRECISIONS, imports=tuple(arguments.imports)).rows
+
+    return write_repair(model, result.heads, out, features, checked, reaudit)
 
 
 def run(model, data=None, backends=False, **options):

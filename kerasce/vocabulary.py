@@ -85,6 +85,18 @@ class OutputKind(_Described):
     LOG_PROBABILITIES = "log_probabilities", "log-softmax outputs (at most 0)"
 
 
+class LabelFormat(_Described):
+    """How a classification output's labels are written: what its compiled loss expects."""
+
+    SPARSE = "sparse", "one integer class id per sample (sparse categorical cross-entropy)"
+    ONE_HOT = (
+        "one_hot",
+        "one row of C class weights per sample, 1 on the true class (categorical cross-entropy)",
+    )
+    MULTI_HOT = "multi_hot", "C independent 0/1 labels per sample (binary cross-entropy on C sigmoid units)"
+    BINARY = "binary", "one 0/1 label per sample, shape (n,) or (n, 1) (binary cross-entropy on one unit)"
+
+
 class RunStatus(_Described):
     """MLflow's run states, as kerasce uses them."""
 

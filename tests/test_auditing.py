@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 
 import kerasce
-from kerasce.diagnose.auditing import AuditError, audit, load_arrays, load_model_file
+from kerasce.diagnose.auditing import AuditError, audit, load_model_file
+from kerasce.diagnose.loading import load_data
+from kerasce.model.heads import find_heads
 
 
 def test_a_missing_file_or_one_that_is_no_keras_model_is_named(tmp_path):
@@ -26,12 +28,25 @@ def test_a_model_saved_without_a_compiled_loss_is_refused(tmp_path):
         audit(tmp_path / "uncompiled.keras")
 
 
-def test_data_files_need_x_and_y(tmp_path):
+def test_data_files_need_x_and_y_in_the_losss_label_format(tmp_path):
+    x = keras.Input((4,))
+    model = keras.Model(x, keras.layers.Dense(3, activation="softmax")(x))
+    model.compile(loss="categorical_crossentropy")
+    heads, _ = find_heads(model)
     np.savez(tmp_path / "d.npz", features=np.zeros((2, 4)))
-    with pytest.raises(AuditError, match="needs arrays named 'x' and 'y'"):
-        load_arrays(tmp_path / "d.npz")
-    np.savez(tmp_path / "onehot.npz", x=np.zeros((2, 4)), y=np.eye(3)[[2, 0]])
-    assert load_arrays(tmp_path / "onehot.npz")[1].tolist() == [2, 0]
+    with pytest.raises(AuditError, match=r"needs arrays named \['x'\]"):
+        load_data(tmp_path / "d.npz", model, heads)
+    np.savez(tmp_path / "ids.npz", x=np.zeros((2, 4)), y=np.array([2, 0]))
+    assert (
+        load_data(tmp_path / "ids.npz", model, heads)[1][heads[0].output].tolist()
+        == np.eye(3)[[2, 0]].tolist()
+    )
+    np.savez(tmp_path / "bad.npz", x=np.zeros((2, 4)), y=np.array([3, 0]))
+    with pytest.raises(AuditError, match="class id 3 is out of range"):
+        load_data(tmp_path / "bad.npz", model, heads)
+    np.savez(tmp_path / "shape.npz", x=np.zeros((2, 5)), y=np.array([1, 0]))
+    with pytest.raises(AuditError, match=r"array 'x' has shape \(2, 5\); the model takes \(n, 4\)"):
+        load_data(tmp_path / "shape.npz", model, heads)
 
 
 def test_the_dead_zone_and_non_finite_outputs_on_the_users_data():

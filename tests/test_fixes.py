@@ -1,17 +1,24 @@
 """Each measured path's status, and the fix the audit prints for it."""
 
+import keras
+
 from kerasce.diagnose.auditing import AuditRow
 from kerasce.diagnose.fixes import fix_for, loss_class
-from kerasce.model.heads import Head
+from kerasce.model.heads import Head, loss_spec
 from kerasce.vocabulary import status_of
 
-SOFTMAX = Head("predictions", "softmax", None, 10, "sparse_categorical_crossentropy", False)
-SEPARATE = Head("logits", "softmax", "probabilities", 10, "sparse_categorical_crossentropy", False)
+SCCE = loss_spec(keras.losses.SparseCategoricalCrossentropy())
+SOFTMAX = Head("predictions", "predictions", "Dense", "softmax", None, (), 10, SCCE)
+SEPARATE = Head("probabilities", "logits", "Dense", "softmax", "probabilities", (), 10, SCCE)
+SMOOTHED = loss_spec(keras.losses.CategoricalCrossentropy(label_smoothing=0.1))
+CONV = Head("act", "conv", "Conv2D", "softmax", "act", ("Flatten",), 10, SMOOTHED)
 
 
 def rows(*paths, backend="tensorflow"):
     precisions = ("float32", "mixed_float16", "mixed_bfloat16")
-    return [AuditRow(backend, p, path, status_of(path)) for p, path in zip(precisions, paths, strict=True)]
+    return [
+        AuditRow("out", backend, p, path, status_of(path)) for p, path in zip(precisions, paths, strict=True)
+    ]
 
 
 def test_statuses():
@@ -40,4 +47,12 @@ def test_clipping_without_recovery_gets_the_logits_fix_only():
 def test_fine_rows_need_no_fix_and_binary_heads_name_their_loss():
     audited = rows(*["fused_logits"] * 3)
     assert fix_for(SOFTMAX, audited[0], audited) is None
-    assert loss_class(Head("p", "sigmoid", None, 1, "binary_crossentropy", False)) == "BinaryCrossentropy"
+    binary = Head("p", "p", "Dense", "sigmoid", None, (), 1, loss_spec(keras.losses.BinaryCrossentropy()))
+    assert loss_class(binary) == "BinaryCrossentropy"
+
+
+def test_the_fix_keeps_the_losss_own_arguments():
+    audited = rows(*["clipped_probabilities"] * 3, backend="jax")
+    fix = fix_for(CONV, audited[0], audited)
+    assert fix.startswith("remove the 'act' layer and compile with ")
+    assert "CategoricalCrossentropy(from_logits=True, label_smoothing=0.1)" in fix

@@ -3,7 +3,7 @@
 import keras
 import pytest
 
-from kerasce.model.heads import Head, HeadError, find_head
+from kerasce.model.heads import Head, HeadError, find_head, find_heads, loss_spec
 
 
 def classifier(head_layers, loss, inputs=4, compile_it=True):
@@ -39,16 +39,22 @@ SCCE = keras.losses.SparseCategoricalCrossentropy
 )
 def test_the_head_and_its_loss_are_read_off_the_layers(layers, loss, expected):
     head = find_head(classifier(layers, loss))
-    assert (head.dense, head.activation, head.activation_layer, head.from_logits) == expected
+    assert (head.logits_layer, head.activation, head.activation_layer, head.from_logits) == expected
+
+
+def head(activation, from_logits=False, activation_layer=None, loss=SCCE):
+    return Head(
+        "out", "d", "Dense", activation, activation_layer, (), 3, loss_spec(loss(from_logits=from_logits))
+    )
 
 
 def test_output_kinds_and_wiring_problems():
-    head = Head("d", "softmax", None, 3, "sparse_categorical_crossentropy", False)
-    assert head.output_kind == "probabilities" and head.wiring_problem() is None
-    assert Head("d", "log_softmax", None, 3, "nll", None).output_kind == "log_probabilities"
-    assert "from_logits=False" in Head("d", "linear", None, 3, "scce", False).wiring_problem()
-    assert "twice" in Head("d", "softmax", None, 3, "scce", True).wiring_problem()
-    assert Head("d", "linear", "sm", 3, "scce", False).describe() == "Dense(3) -> linear layer"
+    assert head("softmax").output_kind == "probabilities" and head("softmax").wiring_problem() is None
+    assert head("log_softmax").output_kind == "log_probabilities"
+    assert "from_logits=False" in head("linear").wiring_problem()
+    assert "a second time" in head("softmax", from_logits=True).wiring_problem()
+    assert head("softmax", activation_layer="sm").describe() == "Dense(3) -> softmax layer"
+    assert head("softmax").describe() == "Dense(3, softmax)"
 
 
 def test_what_cannot_be_probed_says_why():
@@ -63,3 +69,5 @@ def test_what_cannot_be_probed_says_why():
     two.compile(loss=["mse", "mse"])
     with pytest.raises(HeadError, match="2 outputs"):
         find_head(two)
+    with pytest.raises(HeadError, match="no classification output"):
+        find_heads(two)

@@ -8,6 +8,7 @@ import pytest
 from kerasce.model.formulations import get_formulation
 from kerasce.model.loss_path import (
     LossPathError,
+    ProbeReading,
     classify_loss_path,
     detect_loss_path,
     observed_output_kind,
@@ -74,9 +75,26 @@ def test_detection_does_not_depend_on_logit_scale_and_restores_weights():
         np.testing.assert_array_equal(old, new)
 
 
+def reading(loss, kind="probabilities", exact=200.0, on_probabilities=CLIP_CEILING, on_logits=1.55):
+    return ProbeReading(loss, exact, on_probabilities, on_logits, kind)
+
+
 def test_an_unexplained_probe_loss_is_an_error_not_a_guess():
     with pytest.raises(LossPathError, match="neither"):
-        classify_loss_path(42.0, 200.0, np.array([[1.0, 0.0, 0.0]]))
+        classify_loss_path(reading(42.0), from_logits=False)
+
+
+def test_each_reference_names_its_path():
+    assert classify_loss_path(reading(200.0), False) == RECOVERED_LOGITS
+    assert classify_loss_path(reading(200.0, "logits"), True) == FUSED_LOGITS
+    assert classify_loss_path(reading(16.1181), False) == CLIPPED_PROBABILITIES
+    assert classify_loss_path(reading(float("inf")), False) == NAIVE
+    assert "second time" in classify_loss_path(reading(1.55), from_logits=True)
+    # a loss that clips inside even from logits (Keras' focal losses): Keras on the bare logits
+    assert classify_loss_path(reading(4.03, "logits", on_logits=4.03), True) == CLIPPED_PROBABILITIES
+    assert "reads them as probabilities" in classify_loss_path(reading(16.1, "logits"), from_logits=False)
+    same = ProbeReading(0.0, 0.0, 0.0, None, "probabilities")  # nothing to tell apart
+    assert "cannot tell them apart" in classify_loss_path(same, False)
 
 
 def test_output_kind_is_read_off_the_values():
@@ -85,6 +103,7 @@ def test_output_kind_is_read_off_the_values():
     assert observed_output_kind(np.array([[3.0, -1.0, 0.5]])) == "logits"
     assert observed_output_kind(np.array([[0.3]])) == "probabilities"
     assert observed_output_kind(np.array([[-4.0]])) == "logits"
+    assert observed_output_kind(np.array([[0.9, 0.8, 0.0]]), elementwise=True) == "probabilities"
 
 
 def numerics_1b_losses(activation, from_logits) -> list[float]:

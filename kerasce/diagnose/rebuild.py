@@ -1,16 +1,20 @@
-"""A model rebuilt under another precision policy with the same weights and the same loss.
+"""A model rebuilt under another precision policy with the same weights and the same losses.
 
 A layer's policy is part of its saved config, so setting the global policy changes nothing for a
-loaded model: the config itself is rewritten. Layers that follow the model's own policy take the
-new one; layers the user pinned to another policy (a float32 head under mixed precision) keep it.
+loaded model's layers: the config itself is rewritten. Layers that follow the model's own policy
+take the new one; layers the user pinned to another policy (a float32 head under mixed precision)
+keep it. Sublayers a custom layer makes in its `__init__` without a dtype take the global policy:
+it is set to the new one while the model is rebuilt (and restored after), so they follow too.
 """
 
 import collections
 import copy
+import warnings
+from collections.abc import Mapping
 
 import keras
 
-from kerasce.model.heads import compiled_loss
+from kerasce.model.heads import compiled_losses
 
 
 def _policy_name(dtype) -> str | None:
@@ -48,11 +52,33 @@ def with_policy(config: dict, base: str, policy: str) -> dict:
     return config
 
 
+def from_config_under(model_class, config: dict, policy: str) -> keras.Model:
+    """`model_class.from_config(config)` with `policy` as the global policy meanwhile."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Keras' notes on dict-input names and the like
+            return model_class.from_config(config)
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def same_losses(model: keras.Model):
+    """The model's compiled losses as `compile` takes them (one, a list, or a dict by output)."""
+    losses = compiled_losses(model)
+    structure = getattr(model, "loss", None)
+    if isinstance(structure, Mapping):
+        return {name: loss for name, loss in losses.items() if loss is not None}
+    if isinstance(structure, (list, tuple)):
+        return list(losses.values())
+    return structure
+
+
 def rebuild_under(model: keras.Model, policy: str) -> keras.Model:
-    """`model` under `policy`: same layers, same weights, compiled with the same loss."""
+    """`model` under `policy`: same layers, same weights, compiled with the same losses."""
     config = with_policy(model.get_config(), base_policy(model), policy)
-    rebuilt = type(model).from_config(config)
+    rebuilt = from_config_under(type(model), config, policy)
     rebuilt.set_weights(model.get_weights())
-    loss = keras.losses.deserialize(keras.losses.serialize(compiled_loss(model)))
-    rebuilt.compile(loss=loss)
+    rebuilt.compile(loss=same_losses(model))
     return rebuilt

@@ -1,41 +1,62 @@
-"""The loss path Keras actually takes, measured on a compiled model with a probe, never inferred."""
+"""The loss path Keras actually takes, measured on a compiled model with a probe, never inferred.
+
+Each classification head is set for a moment to output probe logits whatever the input (kernel
+zero, bias: the true class at -100 and another class at +100), the model is fed valid zeros on
+every input, labels in each loss's own format, and the compiled loss is evaluated the way training
+evaluates it (in the compiled test step). Its value is then compared with references:
+
+- the exact loss, computed in float64 from the head's logits with the loss's own arguments
+  (model/loss_spec.py): a match is the fused, recovered or log-probability path;
+- Keras' own loss evaluated on the bare output values (no logits attached to them), with
+  from_logits=False: what the clipped probability path gives;
+- the same with from_logits=True: what a loss normalising probabilities a second time gives.
+"""
 
 import math
+import warnings
+from dataclasses import dataclass
 
 import keras
 import numpy as np
 from scipy.special import logsumexp
 
-from kerasce.model.numerics import CLIP_CEILING, reference_crossentropy
-from kerasce.vocabulary import LossPath, OutputKind
+from kerasce.model.head_outputs import HeadOutputs, input_structure
+from kerasce.model.heads import Head, compiled_losses, head_layers, loss_spec, named_head, named_outputs
+from kerasce.model.loss_spec import CLASS_NAMES, NAIVE, NEGATIVE_LOG_LIKELIHOOD, exact_loss, probe_labels
+from kerasce.vocabulary import LossPath, OutputKind, unclassified
 
-# The probe: the true class gets logit -100, another class +100. The exact loss is 200 (100 for a
-# single logit); the clipped path can only say 16.118; exp(100) overflows float32 on the naive path.
 PROBE_LOGIT = 100.0
+PROBE_LENGTH = 32  # the probe's size for an input dimension left variable (None): text, images
 EXACT_PATH_BY_OUTPUT = {  # an exact probe loss: which path, by what the head outputs
     OutputKind.LOGITS: LossPath.FUSED_LOGITS,
     OutputKind.PROBABILITIES: LossPath.RECOVERED_LOGITS,
     OutputKind.LOG_PROBABILITIES: LossPath.LOG_PROBABILITIES,
 }
+DOUBLE_NORMALISATION = "the loss has from_logits=True on probabilities: it normalises them a second time"
+LOGITS_AS_PROBABILITIES = "the loss has from_logits=False on logits: it reads them as probabilities"
 
 
 class LossPathError(RuntimeError):
     """The probe gave a loss that matches no known path: a new Keras behaviour to look at."""
 
 
-def _probe(units: int):
-    """Probe logits for one sample of true class 1 (or label 1 for one sigmoid unit)."""
-    if units == 1:
-        return np.array([-PROBE_LOGIT]), np.array([1])
-    logits = np.zeros(units)
-    logits[0], logits[1] = PROBE_LOGIT, -PROBE_LOGIT
-    return logits, np.array([1])
+@dataclass(frozen=True)
+class ProbeReading:
+    """What one head's probe measured, and the references it is compared with."""
+
+    loss: float  # the compiled loss, as training computes it
+    exact: float  # float64, from the logits
+    on_probabilities: float | None  # Keras' loss with from_logits=False on the bare outputs
+    on_logits: float | None  # ... with from_logits=True (None: the loss takes no from_logits)
+    output_kind: OutputKind  # read off the output values
+    outputs_finite: bool = True
 
 
-def observed_output_kind(outputs: np.ndarray) -> OutputKind:
-    """What a head's outputs are, read off the values: probabilities, log-probabilities or logits."""
+def observed_output_kind(outputs: np.ndarray, elementwise: bool = False) -> OutputKind:
+    """What a head's outputs are, read off the values: probabilities, log-probabilities or logits.
+    `elementwise`: every unit is its own sigmoid (binary and multi-hot heads)."""
     in_unit_interval = np.all((outputs >= 0) & (outputs <= 1))
-    if outputs.shape[-1] == 1:
+    if elementwise or outputs.shape[-1] == 1:
         return OutputKind.PROBABILITIES if in_unit_interval else OutputKind.LOGITS
     if in_unit_interval and np.allclose(outputs.sum(axis=-1), 1.0, atol=1e-2):
         return OutputKind.PROBABILITIES
@@ -44,40 +65,242 @@ def observed_output_kind(outputs: np.ndarray) -> OutputKind:
     return OutputKind.LOGITS
 
 
-def detect_loss_path(model: keras.Model, head: str = "head") -> str:
+def _close(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return False
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return not math.isfinite(a) and not math.isfinite(b)
+    return math.isclose(a, b, rel_tol=1e-2, abs_tol=1e-3)
+
+
+def classify_loss_path(reading: ProbeReading, from_logits: bool | None) -> str:
+    """Name the path from the probe's reading; LossPathError when it matches none."""
+    kind, loss = reading.output_kind, reading.loss
+    if not reading.outputs_finite:  # finite probe logits, overflowing activation: the textbook softmax
+        return LossPath.NAIVE
+    if kind == OutputKind.PROBABILITIES and _close(reading.exact, reading.on_probabilities):
+        return unclassified(
+            "for this loss the probe gives the same value on every path: it cannot tell them apart"
+        )
+    if _close(loss, reading.exact):
+        return EXACT_PATH_BY_OUTPUT[kind]
+    if kind == OutputKind.PROBABILITIES:
+        if not math.isfinite(loss):
+            return LossPath.NAIVE
+        if _close(loss, reading.on_probabilities):
+            return LossPath.CLIPPED_PROBABILITIES
+        if from_logits and _close(loss, reading.on_logits):
+            return unclassified(DOUBLE_NORMALISATION)
+    if kind == OutputKind.LOGITS:
+        if from_logits and _close(loss, reading.on_logits):  # Keras clips inside the loss (focal losses)
+            return LossPath.CLIPPED_PROBABILITIES
+        if from_logits is False:  # measured: logits out, and not the exact loss
+            return unclassified(LOGITS_AS_PROBABILITIES)
+    raise LossPathError(
+        f"probe loss {loss:.4f} matches neither the exact value {reading.exact:.4f} nor Keras' "
+        f"clipped value {_text(reading.on_probabilities)} (head output looked like {kind})"
+    )
+
+
+def _text(value) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def probe_features(model: keras.Model):
+    """One sample of valid zeros for every input (list or dict as the model takes them); a
+    variable dimension gets PROBE_LENGTH, an integer input integer zeros (a valid token id)."""
+
+    def zeros(tensor):
+        shape = (1, *(PROBE_LENGTH if d is None else d for d in tensor.shape[1:]))
+        dtype = keras.backend.standardize_dtype(tensor.dtype)
+        if dtype == "string":
+            return np.full(shape, "", dtype=object)
+        return np.zeros(shape, dtype=dtype)
+
+    return keras.tree.map_structure(zeros, input_structure(model))
+
+
+def _probe_bias(layer, head: Head) -> np.ndarray:
+    bias = keras.ops.convert_to_numpy(layer.bias)
+    classes = bias.shape[-1]
+    vector = np.full(classes, -PROBE_LOGIT)
+    if classes > 1:
+        true_class = 0 if head.loss.arguments.get("ignore_class") == 1 else 1
+        vector = np.zeros(classes)
+        vector[true_class], vector[1 - true_class] = -PROBE_LOGIT, PROBE_LOGIT
+    vector = vector / getattr(layer, "logit_scale", 1.0)  # kerasce's ScaledDense multiplies the logits
+    return np.broadcast_to(vector, bias.shape).astype(bias.dtype)
+
+
+def _set_probe_weights(layer, head: Head) -> None:
+    """Kernel (and any other weight) zero, bias the probe logits: the output ignores the input."""
+    bias = id(layer.bias)
+    values = [
+        _probe_bias(layer, head)
+        if id(v) == bias
+        else np.zeros(v.shape, keras.backend.standardize_dtype(v.dtype))
+        for v in layer.weights
+    ]
+    layer.set_weights(values)
+
+
+def _flat_outputs(model, values) -> dict:
+    names = [name for name, _ in named_outputs(model)]
+    if isinstance(values, dict):
+        return {name: values[name] for name in names}
+    values = values if isinstance(values, (list, tuple)) else [values]
+    return dict(zip(names, [keras.ops.convert_to_numpy(v) for v in values], strict=True))
+
+
+def _label_structure(model, labels: dict):
+    structure = getattr(model, "output", None) if len(labels) > 1 else None
+    if isinstance(structure, dict):
+        return labels
+    values = list(labels.values())
+    return values[0] if len(values) == 1 else values
+
+
+def _other_labels(model, outputs: dict, heads: dict) -> dict:
+    """Labels for outputs not probed: in their loss's format when it is known, else zeros."""
+    labels, losses = {}, compiled_losses(model)
+    for name, values in outputs.items():
+        if name in heads:
+            continue
+        spec = loss_spec(losses[name]) if losses[name] is not None else None
+        known = spec is not None and spec.family is not None
+        fmt = spec.label_format(values.shape[-1]) if known else None
+        labels[name] = (
+            probe_labels(spec, fmt, values) if fmt else np.zeros_like(np.asarray(values, "float32"))
+        )
+    return labels
+
+
+def _regularization(model) -> float:
+    """The regularization the compiled loss adds to the sum of the outputs' losses."""
+    return float(sum(float(keras.ops.convert_to_numpy(loss)) for loss in model.losses))
+
+
+def _single_loss_weight(model) -> float:
+    try:
+        weights = model.get_compile_config().get("loss_weights")
+    except Exception:  # a compile config Keras cannot serialise: no weights to read from it
+        return 1.0
+    if isinstance(weights, dict):
+        weights = list(weights.values())
+    if isinstance(weights, (list, tuple)):
+        weights = weights[0] if weights else None
+    return float(weights) if weights is not None else 1.0
+
+
+def _measured_losses(model, features, labels: dict, heads: dict, regularization: float) -> dict:
+    """Each probed output's compiled loss, evaluated in the compiled test step. A one-output
+    model's logs hold only the total: the regularization (read after an eager call on the same
+    features) is taken off it."""
+    logs = model.test_on_batch(features, _label_structure(model, labels), return_dict=True)
+    if len(labels) == 1:
+        (name,) = heads
+        return {name: (float(logs["loss"]) - regularization) / _single_loss_weight(model)}
+    missing = [name for name in heads if f"{name}_loss" not in logs]
+    if missing:
+        raise LossPathError(
+            f"Keras reported no loss of its own for output(s) {missing} (logs: {sorted(logs)})"
+        )
+    return {name: float(logs[f"{name}_loss"]) for name in heads}
+
+
+def keras_loss(head: Head, from_logits: bool | None):
+    """The head's loss as a Keras object with its own arguments (from_logits as given)."""
+    spec = head.loss
+    if spec.family in (NEGATIVE_LOG_LIKELIHOOD, NAIVE):
+        from kerasce.model.losses import NaiveCrossentropy, NegativeLogLikelihood
+
+        kind = NegativeLogLikelihood if spec.family == NEGATIVE_LOG_LIKELIHOOD else NaiveCrossentropy
+        return kind(**spec.arguments)
+    return getattr(keras.losses, CLASS_NAMES[spec.family])(from_logits=bool(from_logits), **spec.arguments)
+
+
+def _keras_value(head: Head, from_logits: bool, labels, outputs) -> float | None:
+    """Keras' own loss on the bare output values; None for from_logits=True on a loss that takes
+    no from_logits (kerasce's log-likelihood and naive losses: their one reference is the loss)."""
+    if from_logits and head.loss.from_logits is None:
+        return None
+    loss = keras_loss(head, from_logits if head.loss.from_logits is not None else None)
+    value = loss(keras.ops.convert_to_tensor(labels), keras.ops.convert_to_tensor(outputs.astype("float32")))
+    return float(keras.ops.convert_to_numpy(value))
+
+
+def _reading(head: Head, logits, outputs, labels, loss: float) -> ProbeReading:
+    if not np.all(np.isfinite(logits)) or np.any(np.min(logits, axis=-1) > -PROBE_LOGIT / 2):
+        raise LossPathError(
+            f"the probe logits did not reach the output of {head.output!r} (its logits on the probe: "
+            f"{np.round(logits.reshape(-1)[:6], 2).tolist()}...)"
+        )
+    return ProbeReading(
+        loss=loss,
+        exact=exact_loss(head.loss, logits, labels),
+        on_probabilities=_keras_value(head, False, labels, outputs),
+        on_logits=_keras_value(head, True, labels, outputs),
+        output_kind=observed_output_kind(outputs, elementwise=head.sigmoid_units),
+        outputs_finite=bool(np.all(np.isfinite(outputs))),
+    )
+
+
+def _probe(model: keras.Model, heads: list[Head]) -> dict:
+    """{output: (logits, outputs, labels, measured loss)} with every head set to the probe."""
+    layers = {head.output: head_layers(model, head) for head in heads}
+    saved = {name: found.logits.get_weights() for name, found in layers.items()}
+    features = probe_features(model)
+    try:
+        for head in heads:
+            _set_probe_weights(layers[head.output].logits, head)
+        seen = {h.output: HeadOutputs(model, h, layers[h.output])(features) for h in heads}
+        labels = {h.output: probe_labels(h.loss, h.label_format, seen[h.output][0]) for h in heads}
+        outputs = _flat_outputs(model, model(features, training=False))
+        regularization = _regularization(model)
+        labels = {**_other_labels(model, outputs, labels), **labels}
+        labels = {name: labels[name] for name in outputs}  # the model's output order
+        measured = _measured_losses(model, features, labels, {h.output: h for h in heads}, regularization)
+    finally:
+        for name, found in layers.items():
+            found.logits.set_weights(saved[name])
+    return {h.output: (*seen[h.output], labels[h.output], measured[h.output]) for h in heads}
+
+
+def measure_loss_paths(model: keras.Model, heads: list[Head], strict: bool = False) -> dict:
+    """The loss path of each head's output, measured on this backend and policy: {output: path}.
+    An unknown loss, or a probe matching no path, is `unclassified` with the reason (with `strict`,
+    the latter raises LossPathError)."""
+    paths = {
+        h.output: unclassified(f"the loss {h.loss.name} is not a cross-entropy the probe knows")
+        for h in heads
+        if h.loss.family is None
+    }
+    known = [h for h in heads if h.loss.family is not None]
+    if not known:
+        return paths
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Keras' from_logits warnings on purpose-built probes
+        probed = _probe(model, known)
+        for head in known:
+            logits, outputs, labels, loss = probed[head.output]
+            try:
+                paths[head.output] = classify_loss_path(
+                    _reading(head, logits, outputs, labels, loss), head.from_logits
+                )
+            except LossPathError as error:
+                if strict:
+                    raise
+                paths[head.output] = unclassified(str(error))
+    return paths
+
+
+def detect_loss_path(model: keras.Model, head: Head | str = "head") -> str:
     """Which path the compiled loss of `model` actually takes, measured on this backend and policy.
 
-    The head (the Dense layer called `head`; for a user's model see `kerasce.model.heads`) is set
-    for a moment to output the probe logits whatever the input, and the compiled loss is evaluated
-    the way training evaluates it (in the compiled function). The loss value and the model's output
-    then tell the paths apart.
+    `head`: a Head read by `kerasce.model.heads`, or the name of the layer making the logits in one
+    of kerasce's own models (then a probe matching no path raises LossPathError).
     """
-    head = model.get_layer(head)
-    probe_logits, labels = _probe(head.units)
-    features = np.zeros((len(labels), *model.input_shape[1:]), dtype="float32")
-    saved_weights = head.get_weights()
-    try:
-        kernel = np.zeros_like(saved_weights[0])
-        head.set_weights(
-            [kernel, (probe_logits / getattr(head, "logit_scale", 1.0)).astype(saved_weights[1].dtype)]
-        )
-        outputs = keras.ops.convert_to_numpy(model(features, training=False)).astype(np.float64)
-        loss = float(model.test_on_batch(features, labels, return_dict=True)["loss"])
-    finally:
-        head.set_weights(saved_weights)
-    return classify_loss_path(loss, float(reference_crossentropy([probe_logits], labels)[0]), outputs)
-
-
-def classify_loss_path(loss: float, exact_loss: float, outputs: np.ndarray) -> str:
-    """Name the path from the probe's loss, its exact value, and the head's output on the probe."""
-    if not math.isfinite(loss) or not np.all(np.isfinite(outputs)):
-        return LossPath.NAIVE
-    kind = observed_output_kind(outputs)
-    if math.isclose(loss, exact_loss, rel_tol=1e-2):
-        return EXACT_PATH_BY_OUTPUT[kind]
-    if kind == OutputKind.PROBABILITIES and math.isclose(loss, CLIP_CEILING, abs_tol=0.05):
-        return LossPath.CLIPPED_PROBABILITIES
-    raise LossPathError(
-        f"probe loss {loss:.4f} matches neither the exact value {exact_loss:.4f} nor the clip "
-        f"ceiling {CLIP_CEILING:.4f} (head output looked like {kind})"
-    )
+    if isinstance(head, str):
+        head = named_head(model, head)
+        return measure_loss_paths(model, [head], strict=True)[head.output]
+    return measure_loss_paths(model, [head])[head.output]

@@ -49,3 +49,27 @@ def clip_saturation_rate(probabilities, labels, epsilon: float = EPSILON) -> flo
         return float("nan")
     true_class = np.asarray(probabilities)[np.arange(len(labels)), labels]
     return float(np.mean(true_class < epsilon))
+
+
+def dead_zone_rate(outputs, labels, output_kind: str, label_format: str) -> float:
+    """Share of label entries in the clipped dead zone: the probability the head gives the label
+    is below EPSILON. Sparse, one-hot (the class with the largest label weight) and binary labels
+    have one entry per sample; multi-hot labels one per sample and unit, each its own binary
+    problem. NaN for no entries."""
+    outputs = np.asarray(outputs, dtype=np.float64)
+    if label_format in ("binary", "multi_hot"):
+        values = outputs.reshape(-1)
+        positive = np.asarray(labels, dtype=np.float64).reshape(-1) > 0.5
+        if output_kind == "logits":  # in log space: a logit of -800 is a probability of 0, not NaN
+            with np.errstate(over="ignore"):
+                log_p = -np.logaddexp(0.0, np.where(positive, -values, values))
+            return float(np.mean(log_p < math.log(EPSILON))) if len(values) else float("nan")
+        p = np.exp(values) if output_kind == "log_probabilities" else values
+        p_label = np.where(positive, p, 1.0 - p)
+        return float(np.mean(p_label < EPSILON)) if len(values) else float("nan")
+    classes = outputs.shape[-1]
+    probabilities = to_probabilities(outputs.reshape(-1, classes), output_kind)
+    labels = np.asarray(labels)
+    if label_format == "one_hot":
+        labels = labels.reshape(-1, classes).argmax(axis=-1)
+    return clip_saturation_rate(probabilities, labels.reshape(-1))

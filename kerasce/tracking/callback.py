@@ -69,7 +69,7 @@ class MlflowLogger(keras.callbacks.Callback):
             )
         head = find_head(model)
         self.writer = RunWriter(MlflowClient(mlflow.get_tracking_uri()), self._active_run_id())
-        probe = HeadProbe(model, head.output_kind, head.dense)
+        probe = HeadProbe(model, head.output_kind, head.logits_layer)
         self.recorder = EpochRecorder(
             model.monitor, probe, self.split, self.stop_on_nan, self.writer.log_epoch
         )
@@ -85,7 +85,7 @@ class MlflowLogger(keras.callbacks.Callback):
 
     def _start_tags(self, model, head) -> dict:
         try:
-            loss_path = detect_loss_path(model, head.dense)
+            loss_path = detect_loss_path(model, head.logits_layer)
         except LossPathError as error:
             loss_path = unclassified(str(error))
         return {

@@ -1,0 +1,346 @@
+"""`python -m kerasce.audit MODEL --fix OUT.keras`: the model repaired so that its loss sees logits.
+
+The repaired model is the same model with each repaired head made linear (the activation inside
+the layer making the logits set to `linear`, or a separate Activation/Softmax layer turned into a
+linear Activation of the same name, so output names stay), the weights copied, and compiled as
+the original was (a fresh optimizer with the same config, the same metrics, loss weights and
+options) except that each repaired output's loss is the same loss with from_logits=True. Metrics
+that read a probability (a 0.5 threshold, AUC) are told they now read logits.
+
+Its `predict` returns logits. For probabilities, `with_probabilities(model)` puts each repaired
+activation back as a final layer in front of the *same* layers; the file written next to OUT
+(`OUT.probabilities.keras`) is that model for the weights as they are now. The repair proves
+itself before anything is written: the probabilities of the two agree with the original's, and
+the repaired model, audited on every installed backend and precision, takes the fused path.
+"""
+
+import copy
+import math
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from kerasce.diagnose.fixes import inference_activation
+from kerasce.diagnose.loading import AuditError
+from kerasce.diagnose.rebuild import base_policy, from_config_under
+from kerasce.errors import ExitCode, KerasceError
+from kerasce.model.head_outputs import input_structure
+from kerasce.model.heads import Head, compiled_losses, named_outputs
+from kerasce.model.loss_path import PROBE_LENGTH, keras_loss
+from kerasce.model.loss_spec import CATEGORICAL_FOCAL, CLASS_NAMES, SIGMOID_FAMILIES
+from kerasce.vocabulary import LossPath, OutputKind
+
+PROBABILITY_TOLERANCE = 1e-4  # the repaired probabilities may differ from the original's by rounding only
+CHECK_SAMPLES = 64
+THRESHOLD_METRICS = ("BinaryAccuracy", "Precision", "Recall")
+LOGIT_METRICS = ("AUC", "BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy")
+ARGMAX_METRICS = (
+    "accuracy",
+    "acc",
+    "categorical_accuracy",
+    "sparse_categorical_accuracy",
+    "top_k_categorical_accuracy",
+    "sparse_top_k_categorical_accuracy",
+    "CategoricalAccuracy",
+    "SparseCategoricalAccuracy",
+    "TopKCategoricalAccuracy",
+    "SparseTopKCategoricalAccuracy",
+)
+
+
+class RepairFailed(KerasceError):
+    """The repaired model did not prove itself: a kerasce bug, nothing was written."""
+
+    exit_code = ExitCode.INTERNAL
+
+
+@dataclass
+class Repair:
+    """What --fix did: the repaired model, the activation each repaired output needs at inference,
+    and what changed besides the head and the loss."""
+
+    model: keras.Model
+    activations: dict  # output -> activation applied at inference
+    changes: list[str] = field(default_factory=list)
+    max_probability_difference: dict = field(default_factory=dict)  # output -> max |p - p_original|
+    check_inputs: str = ""
+    reaudit: list = field(default_factory=list)  # (output, backend, precision, loss path)
+
+    def to_dict(self) -> dict:
+        return {
+            "activations": self.activations,
+            "changes": self.changes,
+            "max_probability_difference": self.max_probability_difference,
+            "check_inputs": self.check_inputs,
+            "reaudit": [
+                dict(zip(("output", "backend", "precision", "loss_path"), r, strict=True))
+                for r in self.reaudit
+            ],
+        }
+
+
+def needs_repair(head: Head) -> bool:
+    """Does the loss read something other than logits (or logits it takes for probabilities)?"""
+    if head.output_kind == OutputKind.LOG_PROBABILITIES:
+        return False
+    return not (head.output_kind == OutputKind.LOGITS and head.from_logits)
+
+
+def refusal(head: Head) -> str | None:
+    """Why this head cannot be repaired by wiring (None: it can)."""
+    if head.loss.family is None:
+        return f"its loss {head.loss.name} is not a Keras cross-entropy kerasce can set from_logits on"
+    if head.loss.family not in CLASS_NAMES:
+        return (
+            f"it uses kerasce's own {head.loss.name}; compile with "
+            "SparseCategoricalCrossentropy(from_logits=True)"
+        )
+    if head.loss.family == CATEGORICAL_FOCAL:
+        return "Keras' CategoricalFocalCrossentropy clips its probabilities even with from_logits=True"
+    if head.output_kind == OutputKind.PROBABILITIES and head.activation not in ("softmax", "sigmoid"):
+        return f"its activation {head.activation!r} is not softmax or sigmoid"
+    return None
+
+
+def _top_layer(config: dict, name: str) -> dict:
+    for entry in config["layers"]:
+        if entry["config"].get("name") == name:
+            return entry
+    raise AuditError(f"--fix: the layer {name!r} is not in the model's top level; it cannot be rewired")
+
+
+def linear_config(config: dict, heads: list[Head]) -> dict:
+    """A copy of the model config with each head's activation made linear."""
+    config = copy.deepcopy(config)
+    for head in heads:
+        if head.activation_layer is None:
+            _top_layer(config, head.logits_layer)["config"]["activation"] = "linear"
+            continue
+        entry = _top_layer(config, head.activation_layer)
+        old = entry["config"]
+        entry.update({"module": "keras.layers", "class_name": "Activation", "registered_name": None})
+        entry["config"] = {
+            "name": old["name"],
+            "trainable": old.get("trainable", True),
+            "dtype": old.get("dtype"),
+            "activation": "linear",
+        }
+    return config
+
+
+def _logit(probability: float) -> float:
+    return math.log(probability / (1.0 - probability))
+
+
+def _logit_metric(metric, binary: bool, changes: list, output: str):
+    """The metric as it must read logits; a metric it cannot judge is kept and named in `changes`."""
+    if isinstance(metric, str):
+        if metric in ("accuracy", "acc", "binary_accuracy") and (binary or metric == "binary_accuracy"):
+            changes.append(
+                f"{output}: metric {metric!r} -> BinaryAccuracy(threshold=0.0) (logit 0 is p = 0.5)"
+            )
+            return {
+                "module": "keras.metrics",
+                "class_name": "BinaryAccuracy",
+                "config": {"name": metric, "threshold": 0.0},
+            }
+        if metric in ARGMAX_METRICS:
+            return metric
+        changes.append(f"{output}: metric {metric!r} kept; it now reads logits: check it")
+        return metric
+    if not isinstance(metric, dict) or "class_name" not in metric:
+        changes.append(f"{output}: metric {metric!r} kept; it now reads logits: check it")
+        return metric
+    metric = copy.deepcopy(metric)
+    kind, config = metric["class_name"], metric["config"]
+    if kind in THRESHOLD_METRICS:
+        key = "threshold" if kind == "BinaryAccuracy" else "thresholds"
+        value = config.get(key)
+        value = 0.5 if value is None else value
+        config[key] = [_logit(v) for v in value] if isinstance(value, list) else _logit(value)
+        changes.append(
+            f"{output}: metric {config.get('name', kind)}: {key} {value} -> {config[key]} (as a logit)"
+        )
+    elif kind in LOGIT_METRICS:
+        config["from_logits"] = True
+        changes.append(f"{output}: metric {config.get('name', kind)}: from_logits=True")
+    elif kind not in ARGMAX_METRICS:
+        changes.append(f"{output}: metric {config.get('name', kind)} kept; it now reads logits: check it")
+    return metric
+
+
+def _metrics(metrics, heads_by_output: dict, outputs: list[str], changes: list):
+    """The compile config's metrics (serialized) converted for the repaired outputs."""
+
+    def convert(entries, output):
+        head = heads_by_output[output]
+        binary = head.loss.family in SIGMOID_FAMILIES
+        return [_logit_metric(m, binary, changes, output) for m in entries]
+
+    if not metrics:
+        return metrics
+    if isinstance(metrics, dict):
+        return {
+            k: (convert(v if isinstance(v, list) else [v], k) if k in heads_by_output else v)
+            for k, v in metrics.items()
+        }
+    if len(outputs) == 1 and outputs[0] in heads_by_output:
+        return convert(metrics, outputs[0])
+    if (
+        isinstance(metrics, list)
+        and len(metrics) == len(outputs)
+        and all(isinstance(m, list) for m in metrics)
+    ):
+        return [convert(m, o) if o in heads_by_output else m for m, o in zip(metrics, outputs, strict=True)]
+    changes.append(
+        "metrics shared by several outputs kept as they are: those of repaired outputs now read logits"
+    )
+    return metrics
+
+
+def _losses(model, heads_by_output: dict):
+    losses, structure = compiled_losses(model), getattr(model, "loss", None)
+    new = {
+        name: keras_loss(heads_by_output[name], True) if name in heads_by_output else loss
+        for name, loss in losses.items()
+    }
+    if isinstance(structure, dict) or (not isinstance(structure, (list, tuple)) and len(new) > 1):
+        return {name: loss for name, loss in new.items() if loss is not None}
+    values = list(new.values())
+    return values if isinstance(structure, (list, tuple)) else values[0]
+
+
+def _compile_like(repaired, model, heads_by_output: dict, changes: list) -> None:
+    config = model.get_compile_config() or {}
+    outputs = [name for name, _ in named_outputs(model)]
+    metrics = _metrics(config.get("metrics"), heads_by_output, outputs, changes)
+    weighted = _metrics(config.get("weighted_metrics"), heads_by_output, outputs, changes)
+    options = keras.saving.deserialize_keras_object(
+        {k: v for k, v in config.items() if k not in ("loss", "metrics", "weighted_metrics")}
+    )
+    repaired.compile(
+        loss=_losses(model, heads_by_output),
+        metrics=keras.saving.deserialize_keras_object(metrics) if metrics else None,
+        weighted_metrics=keras.saving.deserialize_keras_object(weighted) if weighted else None,
+        **{k: v for k, v in options.items() if v is not None},
+    )
+    changes.append("optimizer: the same config, its state starts afresh")
+
+
+def repair(model: keras.Model, heads: list[Head]) -> Repair:
+    """The repaired model for the heads that need it; AuditError when one of them cannot be."""
+    todo = [h for h in heads if needs_repair(h)]
+    if not todo:
+        raise AuditError("--fix: nothing to repair: every audited output already gives its loss logits")
+    refused = [f"{h.output}: {refusal(h)}" for h in todo if refusal(h)]
+    if refused:
+        raise AuditError(f"--fix: cannot repair {'; '.join(refused)}")
+    repaired = from_config_under(type(model), linear_config(model.get_config(), todo), base_policy(model))
+    repaired.set_weights(model.get_weights())
+    changes = [
+        f"{h.output}: {h.describe()} -> linear; "
+        f"loss {h.loss.describe()} -> {h.loss.describe(from_logits=True)}"
+        for h in todo
+    ]
+    _compile_like(repaired, model, {h.output: h for h in todo}, changes)
+    activations = {h.output: inference_activation(h) for h in todo}
+    return Repair(repaired, activations, changes)
+
+
+def _activation_dtype(model, head: Head) -> str:
+    layer = model.get_layer(head.activation_layer or head.logits_layer)
+    return layer.dtype_policy.name
+
+
+def with_probabilities(model: keras.Model, activations: dict, dtypes: dict | None = None) -> keras.Model:
+    """`model` (its same layers) with `activations[output]` applied to each named output: for
+    `predict` after training the repaired model. A plain Keras model: no kerasce needed to load it."""
+    dtypes = dtypes or {}
+    outputs = {}
+    for name, tensor in named_outputs(model):
+        if name in activations:
+            layer = keras.layers.Activation(
+                activations[name], dtype=dtypes.get(name), name=f"{name}_probabilities"
+            )
+            tensor = layer(tensor)
+        outputs[name] = tensor
+    structure = getattr(model, "output", None) if len(outputs) > 1 else None
+    if isinstance(structure, dict):
+        result = outputs
+    else:
+        result = list(outputs.values()) if len(outputs) > 1 else next(iter(outputs.values()))
+    return keras.Model(input_structure(model), result, name=f"{model.name}_probabilities")
+
+
+def random_features(model: keras.Model, n: int = CHECK_SAMPLES, seed: int = 0):
+    """Seeded random inputs: normal floats; integers 0 or 1 (a valid token id for any embedding)."""
+    rng = np.random.default_rng(seed)
+
+    def values(tensor):
+        shape = (n, *(PROBE_LENGTH if d is None else d for d in tensor.shape[1:]))
+        dtype = keras.backend.standardize_dtype(tensor.dtype)
+        if "int" in dtype or dtype == "bool":
+            return rng.integers(0, 2, size=shape).astype(dtype)
+        return rng.normal(size=shape).astype(dtype)
+
+    return keras.tree.map_structure(values, input_structure(model))
+
+
+def _by_name(model, predicted) -> dict:
+    names = [name for name, _ in named_outputs(model)]
+    if isinstance(predicted, dict):
+        return {k: np.asarray(v, np.float64) for k, v in predicted.items()}
+    predicted = predicted if isinstance(predicted, (list, tuple)) else [predicted]
+    return {name: np.asarray(v, np.float64) for name, v in zip(names, predicted, strict=True)}
+
+
+def probability_differences(original, probabilities_model, activations: dict, features) -> dict:
+    """Per repaired output: max |p_repaired - p_original| on `features`."""
+    before = _by_name(original, original.predict(features, verbose=0))
+    after = _by_name(probabilities_model, probabilities_model.predict(features, verbose=0))
+    return {name: float(np.max(np.abs(after[name] - before[name]))) for name in activations}
+
+
+def probabilities_path(out: Path) -> Path:
+    return out.with_name(out.name[: -len(".keras")] + ".probabilities.keras")
+
+
+def write_repair(model, heads, out, features, check_inputs: str, reaudit) -> Repair:
+    """Repair, check the probabilities, save into a temporary folder, re-audit the saved file
+    with `reaudit(path)` (rows), then move both files into place. RepairFailed: nothing written."""
+    out = Path(out)
+    result = repair(model, heads)
+    dtypes = {h.output: _activation_dtype(model, h) for h in heads if h.output in result.activations}
+    probabilities = with_probabilities(result.model, result.activations, dtypes)
+    result.max_probability_difference = probability_differences(
+        model, probabilities, result.activations, features
+    )
+    result.check_inputs = check_inputs
+    worst = max(result.max_probability_difference.values())
+    if not worst <= PROBABILITY_TOLERANCE:
+        raise RepairFailed(
+            f"--fix: the repaired probabilities differ from the original's by {worst:.3g}; nothing written"
+        )
+    with tempfile.TemporaryDirectory(dir=out.parent) as directory:
+        staged = Path(directory) / "repaired.keras"
+        result.model.save(staged)
+        probabilities.save(Path(directory) / "repaired.probabilities.keras")
+        rows = [r for r in reaudit(staged) if r.output in result.activations]
+        result.reaudit = [(r.output, r.backend, r.precision, r.loss_path) for r in rows]
+        unfused = [r for r in rows if r.loss_path != LossPath.FUSED_LOGITS]
+        if unfused or not rows:
+            listed = (
+                ", ".join(f"{r.output} {r.backend} {r.precision}: {r.loss_path}" for r in unfused)
+                or "no rows"
+            )
+            raise RepairFailed(
+                f"--fix: the repaired model does not take the fused path everywhere ({listed}); "
+                "nothing written"
+            )
+        shutil.move(staged, out)
+        shutil.move(Path(directory) / "repaired.probabilities.keras", probabilities_path(out))
+    return result
