@@ -84,6 +84,23 @@ def test_the_dead_zone_is_read_off_each_kind_of_head_output(name, y_pred):
     assert (counts["dead_samples"], counts["seen_samples"]) == (1, 2)
 
 
+@pytest.mark.parametrize(
+    "label_format, y, y_pred, dead, seen",
+    [
+        # one-hot rows: the heaviest class is the label (here class 1 of the first sample, at 1e-8)
+        ("one_hot", [[0.0, 1.0, 0.0], [0.1, 0.1, 0.8]], [[1 - 1e-8, 1e-8, 0.0], [0.2, 0.3, 0.5]], 1, 2),
+        # multi-hot: one entry per sample and unit; a 1 at p = 1e-8 and a 0 at p = 1 - 1e-8 are dead
+        ("multi_hot", [[1.0, 0.0, 1.0], [0.0, 0.0, 1.0]], [[1e-8, 1 - 1e-8, 0.6], [0.1, 0.2, 0.9]], 2, 6),
+        # (n, 1) binary labels with one sigmoid unit
+        ("binary", [[1.0], [0.0]], [[1e-8], [0.4]], 1, 2),
+    ],
+)
+def test_the_dead_zone_counts_each_label_format(label_format, y, y_pred, dead, seen):
+    m = InstabilityMonitor("probabilities", False, label_format)
+    counts, _ = record(m, y=np.array(y, "float32"), y_pred=np.array(y_pred, "float32"))
+    assert (counts["dead_samples"], counts["seen_samples"]) == (dead, seen)
+
+
 def test_the_counters_are_model_state_not_weights():
     formulation = get_formulation("logits_ce")
     built = build_model(formulation, 4, 3, hidden_units=(8,))

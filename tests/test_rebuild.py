@@ -30,3 +30,12 @@ def test_layers_following_the_model_policy_take_the_new_one_and_pinned_layers_st
         np.testing.assert_array_equal(before, after)
     assert type(rebuilt.loss) is keras.losses.SparseCategoricalCrossentropy
     assert keras.config.dtype_policy().name == "float32"  # the global policy was never touched
+
+
+def test_sublayers_a_users_layer_makes_follow_the_new_policy():
+    from user_layers import classifier
+
+    rebuilt = rebuild_under(classifier(), "mixed_float16")
+    block = rebuilt.get_layer("block")
+    assert block.dtype_policy.name == block.hidden.dtype_policy.name == "mixed_float16"
+    assert keras.config.dtype_policy().name == "float32"

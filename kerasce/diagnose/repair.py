@@ -31,7 +31,7 @@ from kerasce.errors import ExitCode, KerasceError
 from kerasce.model.head_outputs import input_structure
 from kerasce.model.heads import Head, compiled_losses, named_outputs
 from kerasce.model.loss_path import PROBE_LENGTH, keras_loss
-from kerasce.model.loss_spec import CATEGORICAL_FOCAL, CLASS_NAMES, SIGMOID_FAMILIES
+from kerasce.model.loss_spec import BINARY_FOCAL, CATEGORICAL_FOCAL, CLASS_NAMES, SIGMOID_FAMILIES
 from kerasce.vocabulary import LossPath, OutputKind
 
 PROBABILITY_TOLERANCE = 1e-4  # the repaired probabilities may differ from the original's by rounding only
@@ -84,7 +84,10 @@ class Repair:
 
 
 def needs_repair(head: Head) -> bool:
-    """Does the loss read something other than logits (or logits it takes for probabilities)?"""
+    """Does the loss read something other than logits (or logits it takes for probabilities), or
+    is it a Keras focal loss, which clips whatever it reads (so --fix must say it cannot help)?"""
+    if head.loss.family in (CATEGORICAL_FOCAL, BINARY_FOCAL):
+        return True
     if head.output_kind == OutputKind.LOG_PROBABILITIES:
         return False
     return not (head.output_kind == OutputKind.LOGITS and head.from_logits)
@@ -101,6 +104,11 @@ def refusal(head: Head) -> str | None:
         )
     if head.loss.family == CATEGORICAL_FOCAL:
         return "Keras' CategoricalFocalCrossentropy clips its probabilities even with from_logits=True"
+    if head.loss.family == BINARY_FOCAL:
+        return (
+            "Keras' BinaryFocalCrossentropy clips its probabilities even with from_logits=True on JAX "
+            "and PyTorch; a focal loss written with log-sigmoid does not"
+        )
     if head.output_kind == OutputKind.PROBABILITIES and head.activation not in ("softmax", "sigmoid"):
         return f"its activation {head.activation!r} is not softmax or sigmoid"
     return None
@@ -301,7 +309,8 @@ def _by_name(model, predicted) -> dict:
 def probability_differences(original, probabilities_model, activations: dict, features) -> dict:
     """Per repaired output: max |p_repaired - p_original| on `features`."""
     before = _by_name(original, original.predict(features, verbose=0))
-    after = _by_name(probabilities_model, probabilities_model.predict(features, verbose=0))
+    # the same outputs in the same order (their layers are named <output>_probabilities)
+    after = _by_name(original, probabilities_model.predict(features, verbose=0))
     return {name: float(np.max(np.abs(after[name] - before[name]))) for name in activations}
 
 

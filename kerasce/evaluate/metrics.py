@@ -14,7 +14,8 @@ CALIBRATION_BINS = 15
 
 
 def average_precision(labels, probabilities) -> float:
-    """AP of the positive class for two classes; the macro mean over present classes otherwise.
+    """AP of the positive class for two classes; the macro mean over present classes otherwise
+    (over units with a positive label, for (n, C) multi-hot labels).
     NaN when it is undefined (non-finite probabilities, or no class present).
 
     Runs every epoch, so it is the vectorized form of scikit-learn's average_precision_score
@@ -23,6 +24,13 @@ def average_precision(labels, probabilities) -> float:
     labels, probabilities = np.asarray(labels), np.asarray(probabilities)
     if not np.isfinite(probabilities).all():
         return float("nan")
+    if labels.ndim == 2:  # multi-hot: each unit its own binary problem, the macro mean over units
+        scores = [
+            _binary_average_precision(labels[:, k] > 0.5, probabilities[:, k]) for k in range(labels.shape[1])
+        ]
+        return float(
+            np.mean([s for k, s in enumerate(scores) if (labels[:, k] > 0.5).any()] or [float("nan")])
+        )
     classes = [1] if probabilities.shape[1] == 2 else range(probabilities.shape[1])
     scores = [
         _binary_average_precision(labels == k, probabilities[:, k]) for k in classes if (labels == k).any()

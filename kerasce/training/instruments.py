@@ -45,10 +45,12 @@ class InstabilityMonitor:
     Float32 and int32 only: JAX (without x64) has no float64, and the counts are reset each epoch.
     """
 
-    def __init__(self, output_kind: str, loss_scaling: bool):
+    def __init__(self, output_kind: str, loss_scaling: bool, label_format: str | None = None):
         """`output_kind`: what the model outputs (a formulation's `output`): logits, probabilities
-        or log_probabilities; `loss_scaling`: the optimizer scales the loss (mixed_float16)."""
-        self.output_kind, self.loss_scaling = output_kind, loss_scaling
+        or log_probabilities; `loss_scaling`: the optimizer scales the loss (mixed_float16);
+        `label_format`: the labels the loss reads (sparse, one_hot, multi_hot, binary; None: read
+        off the shapes, one entry per sample)."""
+        self.output_kind, self.loss_scaling, self.label_format = output_kind, loss_scaling, label_format
         self.global_step = _state(0, "int32")
         self.epoch_counters = {name: _state(0.0, "float32") for name in COUNTERS}
         self.event_steps = _state(np.zeros(MAX_EVENTS_PER_EPOCH), "int32")
@@ -106,16 +108,22 @@ class InstabilityMonitor:
         self.event_values.assign(ops.where(ops.expand_dims(row, 1), values, self.event_values.value))
 
     def _dead_zone(self, y, y_pred):
-        """Per sample: is the true-class probability, as the head gives it, below EPSILON?"""
+        """Per label entry (a sample; a sample and unit for multi-hot labels): is the probability
+        the head gives the label below EPSILON?"""
         y_pred = ops.cast(y_pred, "float32")
-        if len(y.shape) == 2 and y.shape[-1] == y_pred.shape[-1] > 1:  # one-hot labels
-            y = ops.argmax(y, axis=-1)
-        labels = ops.cast(ops.reshape(y, (-1,)), "int32")
-        if y_pred.shape[-1] == 1:  # one sigmoid unit: P(label) is p or 1 - p
-            value, positive = y_pred[:, 0], ops.equal(labels, 1)
+        if self.label_format in ("binary", "multi_hot") or (
+            self.label_format is None and y_pred.shape[-1] == 1
+        ):
+            # each unit its own sigmoid: P(label) is p for a 1, 1 - p for a 0
+            value = ops.reshape(y_pred, (-1,))
+            positive = ops.greater(ops.reshape(ops.cast(y, "float32"), (-1,)), 0.5)
             if self.output_kind == "logits":
                 return ops.less(ops.log_sigmoid(ops.where(positive, value, -value)), math.log(EPSILON))
             return ops.less(ops.where(positive, value, 1.0 - value), EPSILON)
+        if len(y.shape) >= 2 and y.shape[-1] == y_pred.shape[-1] > 1:  # one-hot labels: the heaviest class
+            y = ops.argmax(y, axis=-1)
+        labels = ops.cast(ops.reshape(y, (-1,)), "int32")
+        y_pred = ops.reshape(y_pred, (-1, y_pred.shape[-1]))
         if self.output_kind == "logits":
             y_pred = ops.log_softmax(y_pred, axis=-1)
         true_class = ops.take_along_axis(y_pred, ops.expand_dims(labels, 1), axis=1)[:, 0]
@@ -155,6 +163,25 @@ class HeadProbe:
             return np.asarray(outputs), logits, to_probabilities(outputs, self.output_kind)
 
 
+class OutputProbe:
+    """HeadProbe for any head `kerasce.model.heads` reads (a Dense, EinsumDense or convolution,
+    whatever follows it): (raw outputs, logits, probabilities) for a batch of features, where
+    probabilities are (n, C) class probabilities for one label per sample and the per-unit
+    sigmoid values for multi-hot labels."""
+
+    def __init__(self, model: keras.Model, head):
+        from kerasce.model.head_outputs import HeadOutputs
+
+        self.head, self.outputs = head, HeadOutputs(model, head)
+
+    def __call__(self, features) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        logits, outputs = self.outputs.predict(features)
+        if self.head.label_format == "multi_hot":
+            with np.errstate(all="ignore"):
+                return outputs, logits, 1.0 / (1.0 + np.exp(-logits))
+        return outputs, logits, to_probabilities(outputs, self.head.output_kind)
+
+
 class EpochRecorder(keras.callbacks.Callback):
     """Once per epoch: read the monitor, measure the validation split, report, maybe stop.
 
@@ -176,13 +203,14 @@ class EpochRecorder(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         counts, rows = self.monitor.read()
-        _, logits, probabilities = self.probe(self.dataset.x_val)
         metrics = {key: float(value) for key, value in (logs or {}).items()}
+        if self.probe is not None and self.dataset is not None:  # a user's fit may have neither
+            _, logits, probabilities = self.probe(self.dataset.x_val)
+            metrics["val_average_precision"] = average_precision(self.dataset.y_val, probabilities)
+            metrics["max_abs_logit"] = float(np.max(np.abs(logits)))
         metrics.update(
             {
-                "val_average_precision": average_precision(self.dataset.y_val, probabilities),
                 "clip_saturation_rate": counts["dead_samples"] / max(counts["seen_samples"], 1.0),
-                "max_abs_logit": float(np.max(np.abs(logits))),
                 "grad_norm": counts["grad_norm_sum"] / counts["finite_steps"]
                 if counts["finite_steps"]
                 else math.nan,

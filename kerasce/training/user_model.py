@@ -9,7 +9,7 @@ attached when it is compiled, since what the dead zone means depends on the comp
 import keras
 
 from kerasce.errors import KerasceError
-from kerasce.model.heads import output_kind
+from kerasce.model.heads import label_format, output_kind
 from kerasce.training.instrumented import InstrumentedModel
 from kerasce.training.instruments import InstabilityMonitor
 
@@ -24,7 +24,16 @@ class UserInstrumentedModel(InstrumentedModel):
     def compile(self, *args, **kwargs):
         super().compile(*args, **kwargs)
         loss_scaling = isinstance(self.optimizer, keras.optimizers.LossScaleOptimizer)
-        self.monitor = InstabilityMonitor(output_kind(self), loss_scaling)
+        self.monitor = InstabilityMonitor(output_kind(self), loss_scaling, _label_format(self))
+
+
+def _label_format(model) -> str | None:
+    """The labels the compiled loss reads; None (the monitor reads the shapes) when kerasce cannot
+    tell: compiling a user's model never fails because kerasce watches it."""
+    try:
+        return label_format(model)
+    except Exception:  # a loss or head kerasce cannot read
+        return None
 
 
 def _symbolic_graph(model: keras.Model):
