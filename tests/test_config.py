@@ -89,6 +89,8 @@ def test_overrides_are_typed_and_strict():
         ({"grid": {"seed": 3}}, "grid.seed: expected a non-empty list"),
         ({"grid": {"train.epochs": [1, -1]}}, "train.epochs: -1 must be greater than 0"),
         ({"grid": {"model.depth": [1]}}, "model.depth.*hidden_units"),
+        ({"seed": 4294967296}, r"seed: 4294967296 must be 0 or greater and below 2\*\*32"),
+        ({"grid": {"seed": [0, -1]}}, "seed: -1 must be 0 or greater"),
     ],
 )
 def test_each_bad_value_names_the_field(raw, message):
