@@ -3,6 +3,8 @@
 
 import datetime
 import gc
+import logging
+import os
 import signal
 import sys
 import tempfile
@@ -14,15 +16,42 @@ from typing import NoReturn
 from kerasce.errors import ExitCode, KerasceError
 
 INTERRUPTED_HINT = "interrupted"
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def exit_command(code: int) -> NoReturn:
-    """Exit with `code`, the objects alive now frozen first: the interpreter's shutdown would
-    otherwise run garbage collections over everything MLflow, SQLAlchemy, pandas and Matplotlib
-    allocated, only to free memory the process gives back anyway. Reference counting still
-    frees what it can and atexit handlers still run."""
+    """Exit with `code`. The work is done and its outcome decided: a Ctrl-C or SIGTERM during the
+    interpreter's teardown would only print a traceback and change nothing, so both are ignored
+    from here. The objects alive now are frozen first: the shutdown would otherwise run garbage
+    collections over everything MLflow, SQLAlchemy, pandas and Matplotlib allocated, only to free
+    memory the process gives back anyway. Atexit handlers still run."""
+    for signum in SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
     gc.freeze()
     sys.exit(code)
+
+
+# What the commands change in their own process (never on import: a library changes nothing
+# global). Set only where the user has not chosen otherwise; worker processes inherit them.
+COMMAND_ENVIRONMENT = {
+    # a tracking server that goes away fails the current run within seconds, not minutes
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "10",
+    # artifacts are read one at a time: a progress bar per download would only be noise
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+}
+# MLflow logs a store's write errors with their tracebacks; kerasce reports them itself, in one
+# line (and "Creating initial MLflow database tables..." on every new store is not news).
+QUIET_LOGGERS = ("mlflow.store.db.utils",)
+
+
+def configure_process() -> None:
+    """A command's process settings: MLflow's retries bounded, its store logging quiet."""
+    for name, value in COMMAND_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def _raise_interrupt(signum, frame):
@@ -36,11 +65,12 @@ def run_command(name: str, body: Callable[[], int], interrupted: str = INTERRUPT
     traceback written to a file whose path the line gives."""
     received = {}
 
-    def on_sigterm(signum, frame):
+    def on_signal(signum, frame):
         received["signum"] = signum  # so the exit code says which signal ended the command
         _raise_interrupt(signum, frame)
 
-    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    configure_process()
+    previous = {signum: signal.signal(signum, on_signal) for signum in SIGNALS}
     try:
         return body()
     except KerasceError as error:
@@ -58,7 +88,8 @@ def run_command(name: str, body: Callable[[], int], interrupted: str = INTERRUPT
         )
         return ExitCode.INTERNAL
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def first_line(error: BaseException, limit: int = 200) -> str:

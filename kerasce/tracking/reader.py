@@ -1,7 +1,6 @@
 """Reading runs back through MLflow's public API (search_runs, the client, artifacts)."""
 
 import io
-import os
 
 import mlflow
 import pandas as pd
@@ -15,8 +14,6 @@ class StoreReader:
     """The runs of a store as DataFrames, and their CSV artifacts as tables."""
 
     def __init__(self, tracking_uri: str | None):
-        # One artifact at a time is read: MLflow's per-download progress bar would only be noise.
-        os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
         self.uri = resolve_tracking_uri(tracking_uri)
         open_store(self.uri, create=False)  # a reader never creates a store
         self.client = MlflowClient(self.uri)

@@ -63,6 +63,8 @@ def prepare(path: Path, artifact_root: str, create: bool) -> None:
                 create_store(path, artifact_root)
         else:
             check_existing(path)
+            if not os.access(path, os.W_OK):
+                raise StoreError(f"cannot write the store {path}: the file is read-only")
 
 
 def make_parent(path: Path) -> None:
@@ -73,6 +75,8 @@ def make_parent(path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise StoreError(f"cannot create the store {path}: {error.strerror}") from None
+    if os.statvfs(path.parent).f_flag & os.ST_RDONLY:
+        raise StoreError(f"cannot write the store {path}: {path.parent} is on a read-only file system")
     if not os.access(path.parent, os.W_OK):
         raise StoreError(f"cannot write the store {path}: {path.parent} is not writable")
 

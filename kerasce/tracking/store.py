@@ -5,8 +5,8 @@ plain file store). `--tracking-uri` or MLFLOW_TRACKING_URI point elsewhere, a se
 """
 
 import contextlib
+import errno
 import gc
-import logging
 import os
 from pathlib import Path
 
@@ -19,16 +19,6 @@ from kerasce.tracking.sqlite import StoreError
 
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
 REACHABILITY_TIMEOUT = 5  # seconds to wait for a tracking server's /health at start
-
-# A tracking server that goes away must fail the current run within seconds, not minutes:
-# bound MLflow's HTTP retries unless the user chose otherwise. (Read by MLflow per request.)
-os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
-os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
-os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
-
-
-# "Creating initial MLflow database tables..." on every new store is not news to a user.
-logging.getLogger("mlflow.store.db.utils").setLevel(logging.WARNING)
 
 
 class TrackingUnavailable(StoreUnavailable):
@@ -122,3 +112,51 @@ def collector_paused():
     finally:
         if was_enabled:
             gc.enable()
+
+
+# Signs, in an error or anything it was raised from, that the store itself cannot take writes.
+WRITE_FAILURES = {
+    errno.ENOSPC: "disk full",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "read-only file system",
+}
+WRITE_FAILURE_TEXTS = {
+    "database or disk is full": "disk full",
+    "no space left on device": "disk full",
+    "readonly database": "read-only store",
+    "read-only file system": "read-only file system",
+    "disk i/o error": "disk I/O error",
+}
+
+
+def write_failure(error: BaseException, uri: str) -> StoreUnavailable | None:
+    """The StoreUnavailable to end a grid with when `error` is the store refusing a write (a full
+    disk, a read-only file system), else None."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        reason = WRITE_FAILURES.get(getattr(error, "errno", None))
+        text = str(error).lower()
+        reason = reason or next((why for sign, why in WRITE_FAILURE_TEXTS.items() if sign in text), None)
+        if reason:
+            where = getattr(error, "filename", None) or sqlite_path(uri) or uri
+            return StoreUnavailable(
+                f"{reason} writing to {where}: free space (or make it writable) and repeat the command "
+                "to resume; finished cells are skipped"
+            )
+        error = error.__cause__ or error.__context__
+    return None
+
+
+@contextlib.contextmanager
+def writes_to(uri: str):
+    """The store refusing a write inside the block surfaces as StoreUnavailable (exit 3)."""
+    try:
+        yield
+    except StoreUnavailable:
+        raise
+    except Exception as error:
+        failure = write_failure(error, uri)
+        if failure is None:
+            raise
+        raise failure from None
