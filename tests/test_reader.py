@@ -3,7 +3,6 @@
 import socket
 
 import pytest
-from helpers import start_cli
 
 from kerasce.compare import main as compare_main
 from kerasce.errors import KerasceError
@@ -51,16 +50,3 @@ def test_comparing_a_store_that_is_not_there_or_broken_is_one_line(tmp_path, cap
         err = capsys.readouterr().err.strip()
         assert err.startswith(message) and len(err.splitlines()) == 1, err
     assert not mistyped.parent.exists()  # a reader never creates a store
-
-
-@pytest.mark.slow
-def test_a_reader_never_fails_while_grids_write(tmp_path):
-    """The MLflow UI and compare read a store while grids write to it (and create it)."""
-    uri = f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}"
-    writers = [start_cli(uri, "--jobs", "1", "--set", "train.epochs=1") for _ in range(2)]
-    reads = 0
-    while any(writer.poll() is None for writer in writers):
-        if (tmp_path / "store" / "mlflow.db").exists():
-            StoreReader(uri).client.search_runs(["0", "1"], max_results=1000)
-            reads += 1
-    assert [writer.wait() for writer in writers] == [0, 0] and reads > 10
