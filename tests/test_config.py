@@ -129,3 +129,13 @@ def test_a_cells_identity_covers_its_config_and_its_data():
 def test_a_mistyped_name_gets_the_closest_valid_one(override, message):
     with pytest.raises(ConfigError, match=message):
         parse_config({}, [override])
+
+
+def test_the_first_seed_of_each_cell_group_draws_its_intuition_figures():
+    config, grid = parse_config({"grid": {"seed": [2, 0, 1], "precision": ["float32", "mixed_float16"]}})
+    drawing = [
+        (spec.config["seed"], spec.config["precision"])
+        for spec in expand_grid(config, grid)
+        if spec.draws_intuition
+    ]
+    assert sorted(drawing) == [(0, "float32"), (0, "mixed_float16")]

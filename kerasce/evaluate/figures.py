@@ -96,54 +96,71 @@ def reliability_figure(table: pd.DataFrame, title: str, ece: float | None = None
     return figure
 
 
-MAX_INTUITION_CLASSES = 10  # one row of panels per input class, as in the seed article
+MAX_INTUITION_CLASSES = 10  # one row of panels per input class: more would not be read
 
 
-def intuition_figures(before: dict, after: dict, class_names, ln_c: float) -> dict:
-    """The seed article's pictures, one row per input class (up to ten): the logits histogram of
+def intuition_figures(before: dict, after: dict, class_names, ln_c: float, grids=None) -> dict:
+    """The intuition pictures, one row per input class (up to ten): the logits histogram of
     every output unit, untrained (left) beside trained (right); the softmax and the log-softmax box
     plots, untrained and trained boxes side by side per unit; and the per-sample loss with ln C.
 
     `before` and `after` hold float64 arrays for the test split: `logits` (n, units),
     `probabilities` and `log_probabilities` (n, C), `losses` (n,), `labels` (n,).
-    Returns {file name: Figure}; the per-class grids are reused by the next call, so render
-    (png_bytes) them before calling again.
+    Returns {file name: Figure}, each new unless `grids` (an IntuitionGrids) lends its kept
+    per-class grids: IntuitionGrids.render does that and hands out PNG bytes only.
     """
     stages = (("untrained", before), ("trained", after))
     shown = [k for k in range(len(class_names)) if (after["labels"] == k).any()][:MAX_INTUITION_CLASSES]
+    grid = grids._per_class_grid if grids is not None else _new_per_class_grid
     one_stage_each = [(stage,) for stage in stages]
-    figures = {
-        "intuition_logits.png": _per_class_grid(
-            "logits", one_stage_each, shown, class_names, _logit_histograms
-        )
-    }
+    figures = {"intuition_logits.png": grid("logits", one_stage_each, shown, class_names, _logit_histograms)}
     for key, label, name in (
         ("probabilities", "softmax probability", "intuition_softmax_boxes.png"),
         ("log_probabilities", "log-softmax value", "intuition_log_softmax_boxes.png"),
     ):
         draw = functools.partial(_boxes, key=key, label=label)
-        figures[name] = _per_class_grid(key, [stages], shown, class_names, draw)
+        figures[name] = grid(key, [stages], shown, class_names, draw)
     figures["intuition_losses.png"] = _loss_histogram(stages, ln_c)
     return figures
 
 
-# Per-class grids are kept and redrawn for the next run with the same classes: building 20 panels'
-# axes and ticks costs Matplotlib about as much as drawing them, and a grid's runs share a layout.
-# So a grid returned by intuition_figures is only valid until the next call: render it first.
-_GRIDS: dict = {}
-_KEPT_GRIDS = 12  # a few datasets' worth (3 grids each); the oldest is dropped first
+class IntuitionGrids:
+    """The per-class grids of one process, kept and redrawn for the next run with the same
+    classes: building 20 panels' axes and ticks costs Matplotlib about as much as drawing them, and
+    a grid's runs share a layout. Only PNG bytes leave it, so nothing it hands out is overwritten."""
+
+    KEPT = 12  # a few datasets' worth (3 grids each); the oldest is dropped first
+
+    def __init__(self):
+        self.kept: dict = {}
+
+    def render(self, before: dict, after: dict, class_names, ln_c: float) -> dict[str, bytes]:
+        """{file name: PNG bytes} of intuition_figures."""
+        return {
+            name: png_bytes(figure)
+            for name, figure in intuition_figures(before, after, class_names, ln_c, self).items()
+        }
+
+    def _per_class_grid(self, view, columns, shown, class_names, draw):
+        key = (view, len(columns), tuple(shown), tuple(str(name) for name in class_names))
+        if key not in self.kept:
+            if len(self.kept) >= self.KEPT:
+                del self.kept[next(iter(self.kept))]
+            self.kept[key] = _new_per_class_grid(view, columns, shown, class_names, draw)
+            return self.kept[key]
+        return _draw_per_class_grid(self.kept[key], columns, shown, class_names, draw, fresh=False)
 
 
-def _per_class_grid(view, columns, shown, class_names, draw):
+def _new_per_class_grid(view, columns, shown, class_names, draw):
+    figure = Figure(figsize=(max(9.5, 1.5 + 4.75 * len(columns)), 1.2 + 1.9 * len(shown)))
+    figure.subplots(len(shown), len(columns), squeeze=False)
+    return _draw_per_class_grid(figure, columns, shown, class_names, draw, fresh=True)
+
+
+def _draw_per_class_grid(figure, columns, shown, class_names, draw, fresh: bool):
     """Rows: the input classes shown; a column per entry of `columns`, the (stage, data) pairs its
     panels show. `draw(axis, stages, k, class_names)` fills one panel and returns what its axes
-    mean: (title, x label, y label, legend title)."""
-    key = (view, len(columns), tuple(shown), tuple(str(name) for name in class_names))
-    figure = _GRIDS.get(key)
-    fresh = figure is None
-    if fresh:
-        figure = Figure(figsize=(max(9.5, 1.5 + 4.75 * len(columns)), 1.2 + 1.9 * len(shown)))
-        figure.subplots(len(shown), len(columns), squeeze=False)
+    mean: (title, x label, y label, legend title). A kept grid's data artists are replaced."""
     axes = np.array(figure.axes).reshape(len(shown), len(columns))
     for row, k in enumerate(shown):
         for column, stages in enumerate(columns):
@@ -158,9 +175,6 @@ def _per_class_grid(view, columns, shown, class_names, draw):
                 _label_panel(axis, f"{stage}true class {class_names[k]!r}")
     if fresh:
         _label_grid(figure, axes, *meaning)
-        if len(_GRIDS) >= _KEPT_GRIDS:
-            del _GRIDS[next(iter(_GRIDS))]
-        _GRIDS[key] = figure
     return figure
 
 

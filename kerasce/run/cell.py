@@ -10,6 +10,7 @@ import contextlib
 import math
 import time
 import traceback
+from dataclasses import dataclass, field
 
 from kerasce.config.spec import RunSpec
 from kerasce.datasets import Dataset, load_dataset
@@ -24,18 +25,32 @@ from kerasce.training.result import TrainingResult
 from kerasce.vocabulary import Outcome, RunStatus
 
 
-def dataset_for(spec: RunSpec, cache: dict) -> Dataset:
-    """The cell's dataset split, loaded once per process."""
-    if spec.dataset_key not in cache:
-        cache[spec.dataset_key] = load_dataset(spec.config["data"], spec.config["seed"])
-    return cache[spec.dataset_key]
+@dataclass
+class ProcessCache:
+    """What a process keeps between the cells it runs: their dataset splits, its figure layouts."""
+
+    datasets: dict = field(default_factory=dict)
+    grids: object = None  # an IntuitionGrids, made when a cell first draws (it imports Matplotlib)
+
+    def dataset_for(self, spec: RunSpec) -> Dataset:
+        """The cell's dataset split, loaded once per process."""
+        if spec.dataset_key not in self.datasets:
+            self.datasets[spec.dataset_key] = load_dataset(spec.config["data"], spec.config["seed"])
+        return self.datasets[spec.dataset_key]
+
+    def intuition_grids(self):
+        if self.grids is None:
+            from kerasce.evaluate.figures import IntuitionGrids
+
+            self.grids = IntuitionGrids()
+        return self.grids
 
 
-def run_cell(spec: RunSpec, store: StoreRef, datasets: dict) -> CellOutcome:
-    """Claim, train, evaluate and record one cell into `store`; `datasets` caches loaded splits.
+def run_cell(spec: RunSpec, store: StoreRef, cache: ProcessCache) -> CellOutcome:
+    """Claim, train, evaluate and record one cell into `store`, with what this process keeps.
     A cell another invocation finished or is training is skipped; a store that stops taking writes
     (a full disk, a read-only file system) ends the grid with StoreUnavailable."""
-    dataset = dataset_for(spec, datasets)
+    dataset = cache.dataset_for(spec)
     tracker = open_experiment(store.tracking_uri, store.experiment_name)
     identity = spec.identity(dataset.fingerprint)
     with writes_to(tracker.uri):
@@ -45,7 +60,8 @@ def run_cell(spec: RunSpec, store: StoreRef, datasets: dict) -> CellOutcome:
     started = time.perf_counter()
     try:
         result = train_run(spec.resolved, dataset, on_epoch=run.log_epoch)
-        record, test_metrics = cell_record(spec, dataset, result)
+        grids = cache.intuition_grids() if spec.draws_intuition and spec.resolved.train.figures else None
+        record, test_metrics = cell_record(spec, dataset, result, grids)
         run.complete(record)
     except KeyboardInterrupt:
         end_quietly(run, RunStatus.KILLED)

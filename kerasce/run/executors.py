@@ -66,6 +66,7 @@ class InProcess:
 
     def __init__(self, datasets: dict | None = None):
         self.datasets = datasets if datasets is not None else {}
+        self.cache = None  # the ProcessCache of the cells run here (made with the first)
 
     def describe(self, cells: list[RunSpec]) -> str:
         return "in this process"
@@ -78,10 +79,11 @@ class InProcess:
                 "worker processes started with that backend (run them with --jobs 2 or more)"
             )
         import_keras_quietly()  # only when cells really run here, not in a pool's parent
-        from kerasce.run.cell import run_cell
+        from kerasce.run.cell import ProcessCache, run_cell
 
+        self.cache = self.cache or ProcessCache(self.datasets)
         for spec in cells:
-            yield run_cell(spec, store, self.datasets)
+            yield run_cell(spec, store, self.cache)
 
 
 def limit_threads(backend: str, threads: int) -> None:
@@ -102,12 +104,12 @@ def _worker(backend: str, tasks, results, store: StoreRef, threads: int):
     signal.signal(signal.SIGTERM, raise_interrupt)
     import_keras_quietly()
     limit_threads(backend, threads)
-    from kerasce.run.cell import run_cell
+    from kerasce.run.cell import ProcessCache, run_cell
 
-    datasets = {}
+    cache = ProcessCache()
     try:
         while (spec := tasks.get()) is not None:
-            results.put(run_cell(spec, store, datasets))
+            results.put(run_cell(spec, store, cache))
         signal.signal(signal.SIGTERM, signal.SIG_DFL)  # no run left to end KILLED: exit quietly
     except KeyboardInterrupt:
         os._exit(130)  # the run is marked KILLED already; no traceback noise from a worker

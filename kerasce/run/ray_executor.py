@@ -81,22 +81,22 @@ def ray_session(address: str | None = None, cpus: int | None = None):
         ray.shutdown()
 
 
-_worker_state = {"datasets": {}, "ready": False}  # per Ray worker process, reused across its tasks
+_worker_state = {"cache": None}  # per Ray worker process, reused across its tasks
 
 
 def ray_cell(spec: RunSpec, store: StoreRef, threads: int):
     """The task: one cell in a Ray worker whose KERAS_BACKEND the runtime environment set. A lost
     tracking server comes back as a value, so the driver ends the grid with it."""
     from kerasce.framework import import_keras_quietly
-    from kerasce.run.cell import run_cell
+    from kerasce.run.cell import ProcessCache, run_cell
 
-    if not _worker_state["ready"]:
+    if _worker_state["cache"] is None:
         _interruptible()
         import_keras_quietly()
         limit_threads(os.environ.get("KERAS_BACKEND", "tensorflow"), threads)
-        _worker_state["ready"] = True
+        _worker_state["cache"] = ProcessCache()
     try:
-        return run_cell(spec, store, _worker_state["datasets"])
+        return run_cell(spec, store, _worker_state["cache"])
     except KerasceError as error:
         return error
 
