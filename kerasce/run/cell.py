@@ -30,7 +30,7 @@ class ProcessCache:
     """What a process keeps between the cells it runs: their dataset splits, its figure layouts."""
 
     datasets: dict = field(default_factory=dict)
-    grids: object = None  # an IntuitionGrids, made when a cell first draws (it imports Matplotlib)
+    grids: object = None  # an IntuitionGrids, made with the first cell (it imports Matplotlib)
 
     def dataset_for(self, spec: RunSpec) -> Dataset:
         """The cell's dataset split, loaded once per process."""
@@ -60,8 +60,7 @@ def run_cell(spec: RunSpec, store: StoreRef, cache: ProcessCache) -> CellOutcome
     started = time.perf_counter()
     try:
         result = train_run(spec.resolved, dataset, on_epoch=run.log_epoch)
-        grids = cache.intuition_grids() if spec.draws_intuition and spec.resolved.train.figures else None
-        record, test_metrics = cell_record(spec, dataset, result, grids)
+        record, test_metrics = cell_record(spec, dataset, result, cache.intuition_grids())
         run.complete(record)
     except KeyboardInterrupt:
         end_quietly(run, RunStatus.KILLED)

@@ -158,8 +158,9 @@ def cell_record(
     )
     record.texts = run_texts(spec.config, dataset, result, curve, calibration)
     if run.train.figures:
-        intuition = grids if spec.draws_intuition else None
-        record.images = run_figures(run, dataset, result, test_metrics, curve, calibration, intuition)
+        record.images = run_figures(
+            run, dataset, result, test_metrics, curve, calibration, spec.draws_intuition, grids
+        )
     if run.train.save_model:
         record.files = {Artifact.MODEL: saved_model_bytes(result.model)}
     return record, test_metrics
@@ -236,12 +237,20 @@ def run_texts(config: dict, dataset: Dataset, result: TrainingResult, curve, cal
     return texts
 
 
-def run_figures(run: RunConfig, dataset, result, test_metrics, curve, calibration, intuition=None) -> dict:
-    """The run's pictures as PNG bytes: PR curve, reliability diagram, and with `intuition` (an
-    IntuitionGrids: the cell draws its group's intuition figures) the intuition figures."""
+def run_figures(
+    run: RunConfig, dataset, result, test_metrics, curve, calibration, intuition: bool, grids=None
+) -> dict:
+    """The run's pictures as PNG bytes: PR curve, reliability diagram, and when the cell draws its
+    group's intuition figures (`intuition`), those, drawn with `grids` (an IntuitionGrids) if given."""
     # Imported here: a grid's parent process builds records of its own (grid_start) but draws
     # nothing, and Matplotlib costs it half a second to import.
-    from kerasce.evaluate.figures import logit_views, png_bytes, pr_curve_figure, reliability_figure
+    from kerasce.evaluate.figures import (
+        IntuitionGrids,
+        logit_views,
+        png_bytes,
+        pr_curve_figure,
+        reliability_figure,
+    )
 
     title = f"{run.formulation.name} / {run.precision} / seed {run.seed}"
     figures = {
@@ -254,11 +263,12 @@ def run_figures(run: RunConfig, dataset, result, test_metrics, curve, calibratio
             calibration, f"Reliability, test split: {title}", test_metrics.get("ece")
         )
     images = {name: png_bytes(figure) for name, figure in figures.items()}
-    if intuition is not None and np.isfinite(result.test_logits).all():
+    if intuition and np.isfinite(result.test_logits).all():
         views = [
             logit_views(logits, dataset.y_test) for logits in (result.test_logits_before, result.test_logits)
         ]
-        images.update(intuition.render(*views, dataset.class_names, math.log(dataset.n_classes)))
+        grids = grids or IntuitionGrids()
+        images.update(grids.render(*views, dataset.class_names, math.log(dataset.n_classes)))
     return images
 
 
