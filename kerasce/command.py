@@ -43,6 +43,9 @@ COMMAND_ENVIRONMENT = {
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "10",
     # artifacts are read one at a time: a progress bar per download would only be noise
     "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+    # TensorFlow's C++ log lines (cuInit, NodeDef attributes) drown the output users came for;
+    # kerasce/framework.py drops the ones printed before any level applies
+    "TF_CPP_MIN_LOG_LEVEL": "3",
 }
 # MLflow logs a store's write errors with their tracebacks; kerasce reports them itself, in one
 # line (and "Creating initial MLflow database tables..." on every new store is not news).

@@ -5,28 +5,23 @@ Per-run figures use fixed margins: tight_layout() draws a figure once more just 
 text, and rendering is most of what a run's figures cost.
 """
 
-import matplotlib
+import functools
+import io
 
-matplotlib.use("Agg")  # files only; never needs a display
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps, cycler
+from matplotlib.collections import PolyCollection
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+from scipy.special import log_softmax
 
-import functools  # noqa: E402
-import io  # noqa: E402
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib import cycler  # noqa: E402
-from matplotlib.collections import PolyCollection  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-from scipy.special import log_softmax  # noqa: E402
-
-from kerasce.model.numerics import reference_crossentropy  # noqa: E402
+from kerasce.model.numerics import reference_crossentropy
 
 RUN_FIGURE_DPI = 80  # readable on screen; rendering time grows with the pixels
 
 # Comparisons overlay many groups: 20 distinct colours, then dashed lines for the next 20.
-MANY_LINES = cycler(linestyle=["-", "--"]) * cycler(color=plt.cm.tab20.colors)
+MANY_LINES = cycler(linestyle=["-", "--"]) * cycler(color=colormaps["tab20"].colors)
 
 
 def many_lines(axes):
@@ -34,10 +29,9 @@ def many_lines(axes):
 
 
 def png_bytes(figure, dpi: int = RUN_FIGURE_DPI) -> bytes:
-    """The figure as PNG bytes; the figure is closed."""
+    """The figure as PNG bytes (Matplotlib's Agg renderer: no display, no pyplot state)."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi)
-    plt.close(figure)
     return buffer.getvalue()
 
 
@@ -56,7 +50,8 @@ def logit_views(logits: np.ndarray, labels: np.ndarray) -> dict:
 
 def pr_curve_figure(curve: pd.DataFrame, title: str, average_precision: dict | None = None):
     """Precision against recall, one line per class, AP in the legend where given."""
-    figure, axes = plt.subplots(figsize=(7.5, 5))
+    figure = Figure(figsize=(7.5, 5))
+    axes = figure.subplots()
     for class_name, rows in curve.groupby("class", sort=False):
         label = str(class_name)
         if average_precision and class_name in average_precision:
@@ -72,7 +67,8 @@ def pr_curve_figure(curve: pd.DataFrame, title: str, average_precision: dict | N
 
 def reliability_figure(table: pd.DataFrame, title: str, ece: float | None = None):
     """Accuracy against confidence per bin, the diagonal of perfect calibration, bin counts below."""
-    figure, (top, bottom) = plt.subplots(2, 1, figsize=(6, 6), sharex=True, height_ratios=(3, 1))
+    figure = Figure(figsize=(6, 6))
+    top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(3, 1))
     filled = table[table["count"] > 0]
     width = table["upper"] - table["lower"]
     top.bar(
@@ -261,7 +257,8 @@ def _boxes(axis, stages, k, class_names, key, label):
 
 
 def _loss_histogram(stages, ln_c):
-    figure, axis = plt.subplots(figsize=(7, 4.5))
+    figure = Figure(figsize=(7, 4.5))
+    axis = figure.subplots()
     losses = np.concatenate([data["losses"] for _, data in stages])
     upper = max(np.percentile(losses, 99), ln_c * 1.5)
     bins = np.linspace(0, upper, 40)

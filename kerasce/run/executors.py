@@ -14,7 +14,6 @@ import multiprocessing
 import os
 import queue
 import signal
-import sys
 from collections.abc import Iterator
 from typing import Protocol
 
@@ -22,6 +21,7 @@ from kerasce.config.spec import RunSpec
 from kerasce.errors import KerasceError
 from kerasce.framework import import_keras_quietly
 from kerasce.run.job import CellOutcome, StoreRef
+from kerasce.run.provenance import keras_backend
 
 POLL_SECONDS = 1.0
 EXIT_SECONDS = 30  # a finished worker's own exit (framework clean-up) before it is terminated
@@ -44,9 +44,7 @@ def raise_interrupt(signum, frame):
 
 def process_backend() -> str:
     """The Keras backend this process runs (fixed once Keras is imported)."""
-    if "keras" in sys.modules:
-        return sys.modules["keras"].backend.backend()
-    return os.environ.get("KERAS_BACKEND", "tensorflow")
+    return keras_backend()
 
 
 def by_backend(cells: list[RunSpec]) -> dict[str, list[RunSpec]]:
