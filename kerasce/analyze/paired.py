@@ -3,7 +3,8 @@ and initial weights, so the per-seed difference removes what the seed alone does
 
 For each run of a compared wiring, its partner is the reference run that agrees on every other
 grid key and the seed. Per group: the mean difference (run minus reference), its 95% t-interval,
-the Wilcoxon signed-rank p-value (exact for small n), and whether every pair was identical.
+the Wilcoxon signed-rank p-value (exact for small n), whether every pair was identical, and the
+class of the difference by the tolerance rule (analyze/tolerance.py).
 """
 
 import math
@@ -13,11 +14,19 @@ import pandas as pd
 from scipy import stats
 
 from kerasce.analyze.comparison import CompareError, default_group_keys, grouped_runs
+from kerasce.analyze.rounding import format_interval, rounded
+from kerasce.analyze.tolerance import Difference, classify, metric_scale
 from kerasce.errors import choices_message
 from kerasce.model.formulations import FORMULATIONS, logit_twin
 
 TWIN = "twin"  # each wiring against its from-logits twin: logits_ce or logit_bce
 PAIR_KEY = "formulation"
+DATASET_KEY = "data.dataset"
+
+
+def facet_keys(group_keys: list[str]) -> list[str]:
+    """The grid keys that make a setting: every group key but the dataset and the wiring."""
+    return [k for k in group_keys if k not in (DATASET_KEY, PAIR_KEY)]
 
 
 def reference_of(formulation: str, reference: str) -> str:
@@ -50,12 +59,25 @@ def paired_runs(runs: pd.DataFrame, reference: str = TWIN) -> pd.DataFrame:
     return merged
 
 
+SUMMARY_COLUMNS = (
+    "diff_mean",
+    "diff_ci_low",
+    "diff_ci_high",
+    "diff_n",
+    "diff_p",
+    "identical",
+    "scale",
+    "difference",
+)
+
+
 def paired_differences(runs: pd.DataFrame, group_keys: list[str], metrics: list[str], reference=TWIN):
     """One row per group of compared runs: the reference, n_pairs, and per metric the mean
-    difference with its interval, p-value and whether all pairs were identical."""
+    difference with its interval, p-value, whether all pairs were identical, the metric's scale
+    and the class of the difference. Without pairs: no rows, the same columns."""
     pairs = paired_runs(runs, reference)
     if pairs.empty:
-        return pd.DataFrame()
+        return empty_paired(group_keys, metrics)
     values = runs.set_index("run_id")
     rows = []
     for group_values, group in grouped_runs(pairs, group_keys):
@@ -65,16 +87,23 @@ def paired_differences(runs: pd.DataFrame, group_keys: list[str], metrics: list[
             column = f"metrics.{metric}"
             if column not in values:
                 continue
-            difference = group[column].to_numpy(float) - values.loc[group["partner_id"], column].to_numpy(
-                float
-            )
-            row.update(summarize_differences(difference, metric))
+            partner = values.loc[group["partner_id"], column].to_numpy(float)
+            difference = group[column].to_numpy(float) - partner
+            row.update(summarize_differences(difference, metric, metric_scale(partner)))
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def summarize_differences(difference: np.ndarray, name: str) -> dict:
-    """Mean, 95% t-interval, Wilcoxon p and identity of paired differences (NaN pairs dropped)."""
+def empty_paired(group_keys: list[str], metrics: list[str]) -> pd.DataFrame:
+    """The paired table without rows: its CSV is a header that pandas reads back."""
+    columns = [*group_keys, "reference", "n_pairs"]
+    columns += [f"{metric}_{suffix}" for metric in metrics for suffix in SUMMARY_COLUMNS]
+    return pd.DataFrame(columns=columns)
+
+
+def summarize_differences(difference: np.ndarray, name: str, scale: float = 0.0) -> dict:
+    """Mean, 95% t-interval, Wilcoxon p, identity and class of paired differences (NaN pairs
+    dropped); `scale` is the metric's scale the rounding tolerance is relative to."""
     difference = difference[np.isfinite(difference)]
     n = len(difference)
     mean = float(difference.mean()) if n else math.nan
@@ -85,7 +114,10 @@ def summarize_differences(difference: np.ndarray, name: str) -> dict:
         f"{name}_diff_ci_high": mean + half,
         f"{name}_diff_n": n,
         f"{name}_diff_p": wilcoxon_p(difference),
+        f"{name}_diff_max_abs": float(np.abs(difference).max()) if n else math.nan,
         f"{name}_identical": bool(n) and bool(np.all(difference == 0)),
+        f"{name}_scale": scale,
+        f"{name}_difference": str(classify(difference, scale, mean - half, mean + half)),
     }
 
 
@@ -99,14 +131,17 @@ def wilcoxon_p(difference: np.ndarray) -> float:
     return float(stats.wilcoxon(nonzero, alternative="two-sided").pvalue)
 
 
-def difference_verdict(row, metric: str) -> str:
-    """identical, differs (the interval excludes 0), or no detectable difference."""
+def difference_verdict(row, metric: str) -> Difference:
+    """The class of a metric's difference: the tolerance rule's when the row has it, else from
+    the identity and the interval alone (identical, differs, no detectable difference)."""
+    if isinstance(row.get(f"{metric}_difference"), str):
+        return Difference(row[f"{metric}_difference"])
     if row.get(f"{metric}_identical"):
-        return "identical"
+        return Difference.IDENTICAL
     low, high = row[f"{metric}_diff_ci_low"], row[f"{metric}_diff_ci_high"]
     if math.isnan(low):
-        return "too few pairs"
-    return "differs" if low > 0 or high < 0 else "no detectable difference"
+        return Difference.TOO_FEW
+    return Difference.DIFFERS if low > 0 or high < 0 else Difference.NOT_DETECTED
 
 
 def format_difference(row, metric: str) -> str:
@@ -121,12 +156,26 @@ def format_difference(row, metric: str) -> str:
     return f"{mean:+.4g}{interval} (n={n}, p={row[f'{metric}_diff_p']:.2g})"
 
 
+def shown_difference(row, metric: str) -> str:
+    """A paired cell as people read it: 'identical', '≈ 0 (float rounding)', or the difference
+    and its interval rounded to the digits the interval supports; '-' without pairs."""
+    if not row.get(f"{metric}_diff_n", 0):
+        return "-"
+    verdict = difference_verdict(row, metric)
+    if verdict.is_zero:
+        return str(verdict)
+    mean, low, high = (row[f"{metric}_diff_{k}"] for k in ("mean", "ci_low", "ci_high"))
+    if verdict == Difference.TOO_FEW:
+        return f"{rounded(mean, sign=True)} (1 pair)"
+    return format_interval(mean, low, high)
+
+
 def display_paired(table: pd.DataFrame, group_keys: list[str], metrics: list[str]) -> pd.DataFrame:
-    """The paired table as people read it: one `difference [interval] (n, p)` column per metric."""
+    """The paired table as people read it: one `difference [interval]` column per metric."""
     if table.empty:
         return table
     shown = table[group_keys + ["reference", "n_pairs"]].copy()
     for metric in metrics:
         if f"{metric}_diff_n" in table:
-            shown[f"Δ {metric}"] = [format_difference(row, metric) for _, row in table.iterrows()]
+            shown[f"Δ {metric}"] = [shown_difference(row, metric) for _, row in table.iterrows()]
     return shown
