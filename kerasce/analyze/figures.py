@@ -154,7 +154,7 @@ def draw_difference_panel(axis, differences: list, colours: dict, kind: str, set
     for group in same_curves(drawn):
         first = group[0]
         colour = colours[first.formulation]
-        axis.plot(first.x, first.mean, color=colour, label=" = ".join(d.formulation for d in group))
+        axis.plot(first.x, first.mean, color=colour, label=" = ".join(sorted(d.formulation for d in group)))
         axis.fill_between(first.x, first.low, first.high, color=colour, alpha=0.2)
     axis.set(xlabel=xlabel, ylabel=ylabel)
     axis.grid(alpha=0.3)

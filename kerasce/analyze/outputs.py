@@ -72,8 +72,11 @@ def aggregate_by_dataset(shown: pd.DataFrame):
 
 
 def written_lines(names: list[str], directory: Path) -> str:
-    """'wrote a, b, c to DIR/' wrapped to TERMINAL_WIDTH."""
-    return "\n".join(textwrap.wrap(f"wrote {', '.join(names)} to {directory}/", TERMINAL_WIDTH))
+    """'wrote to DIR/:' and the file names, wrapped to TERMINAL_WIDTH (names and path never cut)."""
+    wrapped = textwrap.wrap(
+        ", ".join(names), TERMINAL_WIDTH - 2, break_long_words=False, break_on_hyphens=False
+    )
+    return "\n".join([f"wrote to {directory}/:", *("  " + line for line in wrapped)])
 
 
 def write_outputs(directory: Path, chosen: str, texts: dict, images: dict) -> list[str]:

@@ -11,6 +11,7 @@ fold open.
 import base64
 import html
 import math
+import re
 
 import pandas as pd
 
@@ -86,11 +87,9 @@ window.addEventListener('beforeprint',
 
 
 def breakable(text) -> str:
-    """Escaped text that may break after '_', '.' and '/' (long wiring and metric names)."""
-    escaped = html.escape(str(text))
-    for mark in ("_", ".", "/"):
-        escaped = escaped.replace(mark, f"{mark}<wbr>")
-    return escaped
+    """Escaped text that may break after '_', '/' and a '.' before a letter (long wiring and
+    metric names such as data.dataset), never inside a number."""
+    return re.sub(r"(_|/|\.(?=[A-Za-z]))", r"\1<wbr>", html.escape(str(text)))
 
 
 def path_badge(loss_path: str) -> str:

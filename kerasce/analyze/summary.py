@@ -209,12 +209,15 @@ def terminal_summary(summary: pd.DataFrame, group_keys: list[str]) -> str:
         + [6]
     )
     for heading, rows in sections(summary, group_keys):
-        lines += ["", heading]
+        lines += ["", *textwrap.wrap(heading, TERMINAL_WIDTH, subsequent_indent="    ")]
         lines.append(f"  {'wiring':<{name_width}}  {'loss path':<{path_width}}  verdict")
         for _, row in rows.iterrows():
             against = f" vs {row['reference']} (n={row['n_pairs']})" if row["reference"] else ""
             verdict = f"{row['verdict']}{against}"
-            lines.append(f"  {wiring(row):<{name_width}}  {row['loss_path']:<{path_width}}  {verdict}")
+            line = f"  {wiring(row):<{name_width}}  {row['loss_path']:<{path_width}}  {verdict}"
+            if len(line) > TERMINAL_WIDTH:  # long names: the verdict goes on a line of its own
+                line = f"  {wiring(row):<{name_width}}  {row['loss_path']}\n      {verdict}"
+            lines.append(line)
             for item in row["effects"]:
                 if item.verdict == Difference.ROUNDING:
                     lines += textwrap.wrap(

@@ -1,0 +1,96 @@
+"""The summary of a comparison on runs made by hand: each wiring's verdict against its reference,
+the effects shown under it, and the three renderings (terminal within 100 characters, Markdown)."""
+
+from comparisons import KEYS, METRICS, hand_made_runs, hand_made_summary
+
+from kerasce.analyze.comparison import aggregate
+from kerasce.analyze.paired import paired_differences
+from kerasce.analyze.summary import (
+    NO_PAIRS,
+    REFERENCE,
+    TERMINAL_WIDTH,
+    answer_lines,
+    markdown_summary,
+    summarize,
+    terminal_summary,
+)
+from kerasce.analyze.tolerance import Difference
+
+
+def verdicts(summary) -> dict:
+    return {(r["formulation"], r["precision"]): r["verdict"] for _, r in summary.iterrows()}
+
+
+def test_each_wiring_gets_its_verdict_against_its_reference():
+    summary = hand_made_summary()
+    assert verdicts(summary) == {
+        ("logits_ce", "float32"): REFERENCE,
+        ("softmax_ce", "float32"): Difference.IDENTICAL,
+        ("log_softmax_nll", "float32"): Difference.ROUNDING,
+        ("logits_ce", "mixed_float16"): REFERENCE,
+        ("softmax_ce", "mixed_float16"): Difference.DIFFERS,
+        ("log_softmax_nll", "mixed_float16"): Difference.NOT_DETECTED,
+    }
+    # references first in each setting, then the wirings compared with them
+    assert summary["formulation"].tolist()[0::3] == ["logits_ce", "logits_ce"]
+    assert summary.loc[summary["verdict"] == REFERENCE, "reference"].tolist() == ["", ""]
+
+
+def test_the_effects_under_a_verdict_are_the_headline_and_what_differs():
+    rows = hand_made_summary().set_index(["formulation", "precision"])
+    assert rows.loc[("softmax_ce", "float32"), "effects"] == ()
+    (rounding,) = rows.loc[("log_softmax_nll", "float32"), "effects"]
+    assert rounding.metric == "test_loss" and rounding.text == "|Δ| ≤ 2e-09"
+    differs = rows.loc[("softmax_ce", "mixed_float16"), "effects"]
+    # ECE shows no detectable difference: only the loss, which differs, is shown
+    assert [(e.metric, e.verdict, e.direction) for e in differs] == [
+        ("test_loss", Difference.DIFFERS, "worse")
+    ]
+    assert differs[0].text == "+0.0110 [+0.0085, +0.0135]"
+    (not_detected,) = rows.loc[("log_softmax_nll", "mixed_float16"), "effects"]
+    assert not_detected.verdict == Difference.NOT_DETECTED and not_detected.direction == ""
+
+
+def test_the_answer_names_the_wirings_by_verdict():
+    assert answer_lines(hand_made_summary(), KEYS) == [
+        "precision = float32 — ≈ 0 (float rounding): log_softmax_nll; identical: softmax_ce",
+        "precision = mixed_float16 — differs: softmax_ce; no detectable difference: log_softmax_nll",
+    ]
+
+
+def test_the_terminal_summary_fits_100_characters():
+    text = terminal_summary(hand_made_summary(), KEYS)
+    lines = text.splitlines()
+    assert max(map(len, lines)) <= TERMINAL_WIDTH
+    assert lines[0] == "In short:"
+    assert any(line.startswith("  softmax_ce") and "differs vs logits_ce (n=3)" in line for line in lines)
+    assert "      test_loss  +0.0110 [+0.0085, +0.0135]  worse" in lines
+
+
+def test_long_names_still_fit_the_terminal():
+    runs = hand_made_runs()
+    long = "clipped_softmax_ce_with_a_much_longer_name"
+    runs["params.formulation"] = runs["params.formulation"].replace("softmax_ce", long)
+    runs.loc[runs["params.formulation"] == long, "metrics.test_loss"] += 0.5
+    table = aggregate(runs, KEYS, METRICS)
+    paired = paired_differences(runs, KEYS, METRICS, reference="logits_ce")
+    text = terminal_summary(summarize(table, paired, KEYS, METRICS), KEYS)
+    assert max(map(len, text.splitlines())) <= TERMINAL_WIDTH
+
+
+def test_the_markdown_summary_bolds_what_differs():
+    markdown = markdown_summary(hand_made_summary(), KEYS)
+    assert markdown.startswith("## Summary")
+    assert "### precision = mixed_float16" in markdown and "| **differs** " in markdown
+    assert "test_loss +0.0110 [+0.0085, +0.0135] worse" in markdown
+
+
+def test_without_pairs_the_summary_says_so():
+    runs = hand_made_runs()
+    runs = runs[runs["params.formulation"] != "logits_ce"]
+    summary = summarize(
+        aggregate(runs, KEYS, METRICS), paired_differences(runs, KEYS, METRICS), KEYS, METRICS
+    )
+    assert set(summary["verdict"]) == {"no reference run"}
+    assert terminal_summary(summary, KEYS) == NO_PAIRS
+    assert NO_PAIRS.removeprefix("Summary: ") in markdown_summary(summary, KEYS)
