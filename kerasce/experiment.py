@@ -153,8 +153,7 @@ def run(arguments) -> int:
     failed = len(result.failed)
     if not arguments.quiet or failed:
         print(
-            f"{len(result.outcomes) - failed} of {len(result.outcomes)} runs finished, {failed} failed; "
-            f"experiment {grid.name!r} in {result.tracking_uri}",
+            f"{result.counts()}; experiment {grid.name!r} in {result.tracking_uri}",
             file=sys.stderr if failed else sys.stdout,
         )
         print(f"Runs: {result.runs_link}{ui_hint(result.tracking_uri)}")
