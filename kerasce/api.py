@@ -175,7 +175,7 @@ def compare(
         tracking_uri=reader.uri,
         paired=paired,
         paired_shown=display_paired(paired, group_keys, metrics),
-        summary=summarize(table, paired, group_keys, metrics),
+        summary=summarize(table, paired, group_keys, metrics, reference),
         metrics=metrics,
         reference=reference,
     )

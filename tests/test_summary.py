@@ -1,6 +1,7 @@
 """The summary of a comparison on runs made by hand: each wiring's verdict against its reference,
 the effects shown under it, and the three renderings (terminal within 100 characters, Markdown)."""
 
+import pandas as pd
 from comparisons import KEYS, METRICS, hand_made_runs, hand_made_summary
 
 from kerasce.analyze.comparison import aggregate
@@ -11,6 +12,7 @@ from kerasce.analyze.summary import (
     TERMINAL_WIDTH,
     answer_lines,
     markdown_summary,
+    sections,
     summarize,
     terminal_summary,
 )
@@ -94,3 +96,30 @@ def test_without_pairs_the_summary_says_so():
     assert set(summary["verdict"]) == {"no reference run"}
     assert terminal_summary(summary, KEYS) == NO_PAIRS
     assert NO_PAIRS.removeprefix("Summary: ") in markdown_summary(summary, KEYS)
+
+
+def test_settings_are_named_by_the_keys_that_vary_within_their_dataset():
+    # digits varies precision and fixes max_samples; breast_cancer has no max_samples and one
+    # wiring, logit_bce, which is its own twin: a reference, not a wiring without one
+    digits = hand_made_runs().assign(**{"params.data.dataset": "digits", "params.data.max_samples": "200"})
+    cancer = digits[digits["params.formulation"] == "logits_ce"].assign(
+        **{"params.data.dataset": "breast_cancer", "params.data.max_samples": None},
+        **{"params.formulation": "logit_bce", "params.precision": "float32"},
+    )
+    runs = pd.concat([digits, cancer.assign(run_id=cancer["run_id"] + "-bc")], ignore_index=True)
+    keys = ["data.dataset", "data.max_samples", *KEYS]
+    summary = summarize(
+        aggregate(runs, keys, METRICS), paired_differences(runs, keys, METRICS), keys, METRICS
+    )
+    assert [heading for heading, _ in sections(summary, keys)] == [
+        "breast_cancer",
+        "digits · precision = float32",
+        "digits · precision = mixed_float16",
+    ]
+    assert summary.loc[summary["formulation"] == "logit_bce", "verdict"].tolist() == [REFERENCE]
+    lines = terminal_summary(summary, keys).splitlines()
+    assert lines[1:4] == [
+        "  digits · precision = float32 — ≈ 0 (float rounding): log_softmax_nll; identical: softmax_ce",
+        "  digits · precision = mixed_float16 — differs: softmax_ce; no detectable difference:",
+        "      log_softmax_nll",
+    ]

@@ -15,7 +15,7 @@ from scipy import stats
 
 from kerasce.analyze.comparison import COMPARISON_DPI, RECALL_GRID, RunCurves, grouped_runs
 from kerasce.analyze.figures import difference_figure
-from kerasce.analyze.paired import DATASET_KEY, PAIR_KEY, facet_keys, paired_runs
+from kerasce.analyze.paired import DATASET_KEY, PAIR_KEY, facet_keys, paired_runs, varying_keys
 from kerasce.analyze.tolerance import Difference, metric_scale, zero_class
 from kerasce.evaluate.figures import png_bytes
 
@@ -85,11 +85,11 @@ def curve_difference(curves, pairs: pd.DataFrame, kind: str) -> CurveDifference:
 def differences_by_setting(curves, runs: pd.DataFrame, group_keys: list[str], reference: str) -> dict:
     """{dataset: {setting (tuple of (key, value)): {kind: [CurveDifference per wiring]}}}."""
     pairs = paired_runs(runs, reference)
-    facets = facet_keys(group_keys)
     found: dict = {}
     if pairs.empty:
         return found
     for (dataset,), in_dataset in grouped_runs(pairs, [DATASET_KEY]):
+        facets = varying_keys(in_dataset, facet_keys(group_keys), prefix="params.")
         for values, in_setting in grouped_runs(in_dataset, facets):
             setting = tuple(zip(facets, values, strict=True))
             panel = found.setdefault(str(dataset), {}).setdefault(setting, {LOSS: [], PR: []})

@@ -1,17 +1,21 @@
-"""Comparison figures: groups of runs overlaid, one line per group (mean over seeds)."""
+"""Comparison figures: groups of runs overlaid, one line per group (mean over seeds), and each
+wiring's curves minus its reference's. Built as Matplotlib Figures, without pyplot: no global state."""
 
 import textwrap
 
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import colormaps
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from kerasce.analyze.tolerance import Difference
-from kerasce.evaluate.figures import many_lines  # also selects the file-only Agg backend
+from kerasce.evaluate.figures import many_lines
 
 
 def overlaid_pr_figure(recall, precision_by_group: dict, title: str):
     """Mean precision-recall curve of each group (averaged over classes and seeds), overlaid."""
-    figure, axes = plt.subplots(figsize=(8, 5))
+    figure = Figure(figsize=(8, 5))
+    axes = figure.subplots()
     many_lines(axes)
     for label, precision in precision_by_group.items():
         axes.plot(recall, precision, label=label)
@@ -30,7 +34,8 @@ def overlaid_pr_figure(recall, precision_by_group: dict, title: str):
 
 def overlaid_reliability_figure(tables_by_group: dict, title: str):
     """Accuracy against confidence of each group (bins pooled over seeds), overlaid."""
-    figure, axes = plt.subplots(figsize=(8, 5))
+    figure = Figure(figsize=(8, 5))
+    axes = figure.subplots()
     many_lines(axes)
     axes.plot([0, 1], [0, 1], linestyle="--", color="gray", label="perfect calibration")
     for label, table in tables_by_group.items():
@@ -47,7 +52,8 @@ def overlaid_reliability_figure(tables_by_group: dict, title: str):
 
 def loss_band_figure(histories_by_group: dict, metric: str, title: str):
     """Loss per epoch of each group: the mean over seeds with a band of one standard deviation."""
-    figure, axes = plt.subplots(figsize=(8, 5))
+    figure = Figure(figsize=(8, 5))
+    axes = figure.subplots()
     many_lines(axes)
     for label, history in histories_by_group.items():
         line = axes.plot(history["epoch"], history["mean"], label=label)[0]
@@ -88,8 +94,8 @@ def difference_figure(settings: dict, title: str):
     footer_inches = 0.25 * sum(line.count("\n") + 1 for line in footer) + (0.2 if footer else 0)
     height = 0.7 + 3.6 * len(drawn) + footer_inches
     names = sorted({d.formulation for panels in settings.values() for ds in panels.values() for d in ds})
-    colours = dict(zip(names, plt.cm.tab10.colors * (len(names) // 10 + 1), strict=False))
-    figure = plt.figure(figsize=(12, height))
+    colours = dict(zip(names, colormaps["tab10"].colors * (len(names) // 10 + 1), strict=False))
+    figure = Figure(figsize=(12, height))
     axes = figure.subplots(len(drawn), len(kinds), squeeze=False) if drawn else np.empty((0, len(kinds)))
     for row, (setting, panels) in zip(axes, drawn.items(), strict=True):
         label = setting_label(setting)
@@ -157,5 +163,7 @@ def draw_difference_panel(axis, differences: list, colours: dict, kind: str, set
         axis.plot(first.x, first.mean, color=colour, label=" = ".join(sorted(d.formulation for d in group)))
         axis.fill_between(first.x, first.low, first.high, color=colour, alpha=0.2)
     axis.set(xlabel=xlabel, ylabel=ylabel)
+    if kind == "loss":
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole epochs
     axis.grid(alpha=0.3)
     axis.legend(fontsize="small", loc="best")

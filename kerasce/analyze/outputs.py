@@ -37,7 +37,7 @@ def comparison_markdown(comparison) -> str:
         f"# {comparison.title}",
         "",
         *[f"- {note}" for note in comparison.notes],
-        "",
+        *([""] if comparison.notes else []),
         markdown_summary(comparison.summary, comparison.group_keys),
         "",
         "## Tables",

@@ -29,6 +29,12 @@ def facet_keys(group_keys: list[str]) -> list[str]:
     return [k for k in group_keys if k not in (DATASET_KEY, PAIR_KEY)]
 
 
+def varying_keys(frame: pd.DataFrame, keys: list[str], prefix: str = "") -> list[str]:
+    """The keys that take more than one value in `frame` (a missing value counts as one): within a
+    dataset, a key of another dataset's grid (all missing) or one held fixed tells no setting apart."""
+    return [k for k in keys if prefix + k in frame and frame[prefix + k].nunique(dropna=False) > 1]
+
+
 def reference_of(formulation: str, reference: str) -> str:
     if reference == TWIN:
         return logit_twin(formulation) if formulation in FORMULATIONS else formulation

@@ -9,7 +9,15 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from kerasce.analyze.paired import DATASET_KEY, PAIR_KEY, difference_verdict, facet_keys
+from kerasce.analyze.paired import (
+    DATASET_KEY,
+    PAIR_KEY,
+    TWIN,
+    difference_verdict,
+    facet_keys,
+    reference_of,
+    varying_keys,
+)
 from kerasce.analyze.rounding import format_interval, rounded
 from kerasce.analyze.tolerance import RELATIVE_TOLERANCE, Difference
 
@@ -99,9 +107,12 @@ def rounding_effect(row, verdicts: dict) -> Effect:
     return Effect(", ".join(rounded_metrics), Difference.ROUNDING, bound, "")
 
 
-def summarize(table: pd.DataFrame, paired: pd.DataFrame, group_keys: list[str], metrics: list[str]):
+def summarize(
+    table: pd.DataFrame, paired: pd.DataFrame, group_keys: list[str], metrics: list[str], reference=TWIN
+):
     """One row per group of the aggregate: its keys, loss_path, reference, n_pairs, verdict and
-    effects (a tuple of Effect); references first within each setting."""
+    effects (a tuple of Effect); references first within each setting. A wiring is a reference
+    when others were paired with it or when it is its own reference (logits_ce for "twin")."""
     references = set(paired["reference"]) if "reference" in paired else set()
     by_group = {tuple(str(r[k]) for k in group_keys): r for _, r in paired.iterrows()}
     rows = []
@@ -114,7 +125,8 @@ def summarize(table: pd.DataFrame, paired: pd.DataFrame, group_keys: list[str], 
             verdict, effects = overall(partner, metrics)
             row.update(reference=partner["reference"], n_pairs=int(partner["n_pairs"]))
         else:
-            verdict, effects = (REFERENCE if formulation in references else UNPAIRED), ()
+            is_reference = formulation in references or reference_of(formulation, reference) == formulation
+            verdict, effects = (REFERENCE if is_reference else UNPAIRED), ()
             row.update(reference="", n_pairs=0)
         row.update(verdict=str(verdict), effects=effects)
         rows.append(row)
@@ -137,15 +149,19 @@ def has_pairs(summary: pd.DataFrame) -> bool:
 
 
 def sections(summary: pd.DataFrame, group_keys: list[str]):
-    """(heading, rows) per dataset and setting, in the summary's order."""
-    keys = [k for k in (DATASET_KEY, *facet_keys(group_keys)) if k in summary]
-    if not keys:
-        yield "all runs", summary
-        return
-    for values, rows in summary.groupby(keys, sort=False, dropna=False):
-        values = values if isinstance(values, tuple) else (values,)
-        parts = [str(v) if k == DATASET_KEY else f"{k} = {v}" for k, v in zip(keys, values, strict=True)]
-        yield " · ".join(parts), rows
+    """(heading, rows) per dataset and setting, in the summary's order; a setting is named by the
+    keys that vary within its dataset ('digits · precision = float32')."""
+    by_dataset = summary.groupby(DATASET_KEY, sort=False) if DATASET_KEY in summary else [(None, summary)]
+    for dataset, in_dataset in by_dataset:
+        keys = varying_keys(in_dataset, facet_keys(group_keys))
+        if not keys:
+            yield ("all runs" if dataset is None else str(dataset)), in_dataset
+            continue
+        for values, rows in in_dataset.groupby(keys, sort=False, dropna=False):
+            values = values if isinstance(values, tuple) else (values,)
+            parts = [] if dataset is None else [str(dataset)]
+            parts += [f"{k} = {v}" for k, v in zip(keys, values, strict=True)]
+            yield " · ".join(parts), rows
 
 
 VERDICT_ORDER = [
