@@ -27,6 +27,9 @@ SHIFTS = {
     ("log_softmax_nll", "mixed_float16"): ([0.01, -0.02, 0.005], [0, 0, 0]),  # nothing detectable
 }
 
+# non-finite batches of a run: one seed of log_softmax_nll under mixed_float16 (beside no effect)
+NON_FINITE = {("log_softmax_nll", "mixed_float16", 1): 2}
+
 
 def hand_made_runs() -> pd.DataFrame:
     rows = []
@@ -40,7 +43,7 @@ def hand_made_runs() -> pd.DataFrame:
                     "params.precision": precision,
                     "params.seed": str(seed),
                     "tags.kerasce.loss_path": path,
-                    "metrics.nan_event_count": 0.0,
+                    "metrics.nan_event_count": float(NON_FINITE.get((formulation, precision, seed), 0)),
                     "metrics.test_loss": LOSS[seed] + loss_shift[seed],
                     "metrics.test_ece": ECE[seed] + ece_shift[seed],
                 }

@@ -4,10 +4,18 @@ the curves of a small real grid against the runs' own tables."""
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from kerasce.analyze.comparison import finished_cells, read_curves
-from kerasce.analyze.differences import LOSS, PR, CurveDifference, differences_by_setting, pointwise_interval
+from kerasce.analyze.comparison import RECALL_GRID, RunCurves, finished_cells, read_curves
+from kerasce.analyze.differences import (
+    LOSS,
+    PR,
+    CurveDifference,
+    curve_difference,
+    differences_by_setting,
+    pointwise_interval,
+)
 from kerasce.analyze.figures import difference_figure
 from kerasce.analyze.tolerance import Difference
 from kerasce.tracking.reader import StoreReader
@@ -101,3 +109,23 @@ def test_the_curves_of_a_real_grid_are_each_wiring_minus_its_twin(precision_stor
     figure = difference_figure(settings, "digits")
     assert len(figure.axes) == 2 and drawn(figure.axes[0]) == {"softmax_ce": loss.mean.tolist()}
     assert "identical: softmax_ce" in " ".join(text.get_text() for text in figure.texts)
+
+
+def test_points_finite_on_one_side_only_are_named_on_the_panel():
+    # seed 1's wiring has an infinite first validation loss and stops after two epochs
+    losses = {"w0": [1.0, 0.5, 0.25], "w1": [np.inf, 0.5], "r0": [1.0, 0.5, 0.25], "r1": [1.0, 0.5, 0.25]}
+    curves = {
+        run: RunCurves(np.zeros(len(RECALL_GRID)), pd.Series(loss, index=range(len(loss))), None)
+        for run, loss in losses.items()
+    }
+    pairs = pd.DataFrame(
+        {"run_id": ["w0", "w1"], "partner_id": ["r0", "r1"], "reference": "logits_ce"}
+    ).assign(**{"params.formulation": "naive_softmax_ce"})
+    loss = curve_difference(curves, pairs, LOSS)
+    assert loss.one_sided == 1 and loss.zero is None  # the equal points do not make it identical
+    assert loss.mean.tolist() == [0.0, 0.0, 0.0]  # the finite differences, drawn
+    assert curve_difference(curves, pairs, PR).zero == Difference.IDENTICAL
+    figure = difference_figure({(): {LOSS: [loss], PR: []}}, "digits")
+    assert "left out where finite on one side only: naive_softmax_ce (1 of 2 pairs)" in figure.axes[
+        0
+    ].get_title(loc="left")

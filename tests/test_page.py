@@ -38,6 +38,8 @@ def test_an_effect_whose_interval_excludes_zero_is_coloured():
     assert re.search(r'<span class="effect differs worse">.*?test_<wbr>loss</span> \+0\.0110', page)
     assert '<td class="verdict zero">identical</td>' in page
     assert '<span class="effect rounding">' in page
+    assert '<td><span class="effect differs worse">NaN/Inf events in 1 of 3 runs</span>' in page
+    assert '<span class="verdict differs">NaN/Inf events</span>: log_<wbr>softmax_<wbr>nll' in page
 
 
 def test_the_page_is_self_contained():

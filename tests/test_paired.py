@@ -164,3 +164,31 @@ def test_without_pairs_the_table_keeps_its_columns(tmp_path):
     (tmp_path / "paired.csv").write_text(empty_paired(["formulation"], ["test_loss"]).to_csv(index=False))
     back = pd.read_csv(tmp_path / "paired.csv")
     assert back.empty and list(back.columns)[:3] == ["formulation", "reference", "n_pairs"]
+
+
+def test_a_pair_finite_on_one_side_only_makes_the_wiring_differ():
+    # seed 2's softmax_ce loss is infinite where logits_ce's is not: the two finite pairs are
+    # identical, but leaving the third out silently would call a breaking wiring identical
+    table = runs(
+        [("logits_ce", "float32", s, 0.2 + 0.1 * s) for s in range(3)]
+        + [("softmax_ce", "float32", s, 0.2 + 0.1 * s) for s in range(2)]
+        + [("softmax_ce", "float32", 2, math.inf)]
+    )
+    paired = paired_differences(table, ["formulation"], ["test_loss"])
+    row = paired.iloc[0]
+    assert row["test_loss_diff_n"] == 2 and row["test_loss_diff_one_sided"] == 1
+    assert not row["test_loss_identical"] and difference_verdict(row, "test_loss") == Difference.DIFFERS
+    assert display_paired(paired, ["formulation"], ["test_loss"])["Δ test_loss"].tolist() == [
+        "+0 [+0, +0]; 1 pair finite on one side only"
+    ]
+
+
+def test_pairs_without_the_metric_on_either_side_are_left_out():
+    table = runs(
+        [("logits_ce", "float32", s, v) for s, v in ((0, 1.0), (1, 2.0), (2, math.nan))]
+        + [("softmax_ce", "float32", s, v) for s, v in ((0, 1.0), (1, 2.0), (2, math.nan))]
+    )
+    row = paired_differences(table, ["formulation"], ["test_loss"]).iloc[0]
+    assert (
+        row["test_loss_diff_one_sided"] == 0 and difference_verdict(row, "test_loss") == Difference.IDENTICAL
+    )

@@ -56,7 +56,8 @@ def test_the_effects_under_a_verdict_are_the_headline_and_what_differs():
 def test_the_answer_names_the_wirings_by_verdict():
     assert answer_lines(hand_made_summary(), KEYS) == [
         "precision = float32 — ≈ 0 (float rounding): log_softmax_nll; identical: softmax_ce",
-        "precision = mixed_float16 — differs: softmax_ce; no detectable difference: log_softmax_nll",
+        "precision = mixed_float16 — NaN/Inf events: log_softmax_nll; differs: softmax_ce; "
+        "no detectable difference: log_softmax_nll",
     ]
 
 
@@ -120,6 +121,38 @@ def test_settings_are_named_by_the_keys_that_vary_within_their_dataset():
     lines = terminal_summary(summary, keys).splitlines()
     assert lines[1:4] == [
         "  digits · precision = float32 — ≈ 0 (float rounding): log_softmax_nll; identical: softmax_ce",
-        "  digits · precision = mixed_float16 — differs: softmax_ce; no detectable difference:",
-        "      log_softmax_nll",
+        "  digits · precision = mixed_float16 — NaN/Inf events: log_softmax_nll; differs: softmax_ce; no",
+        "      detectable difference: log_softmax_nll",
     ]
+
+
+def test_runs_with_nan_events_are_named_whatever_the_verdict():
+    # one of three log_softmax_nll runs under mixed_float16 met non-finite batches; its metrics
+    # show no detectable difference, and the summary still says so in every rendering
+    summary = hand_made_summary()
+    notes = dict(zip(summary["formulation"] + " " + summary["precision"], summary["non_finite"], strict=True))
+    assert notes["log_softmax_nll mixed_float16"] == "NaN/Inf events in 1 of 3 runs"
+    assert {note for name, note in notes.items() if name != "log_softmax_nll mixed_float16"} == {""}
+    lines = terminal_summary(summary, KEYS).splitlines()
+    at = lines.index("  log_softmax_nll  log_probabilities      no detectable difference vs logits_ce (n=3)")
+    assert lines[at + 1] == "      NaN/Inf events in 1 of 3 runs"
+    assert "| **NaN/Inf events in 1 of 3 runs**<br>test_loss " in markdown_summary(summary, KEYS)
+
+
+def test_markdown_cells_escape_the_pipes_of_abs():
+    markdown = markdown_summary(hand_made_summary(), KEYS)
+    assert "within float rounding (\\|Δ\\| ≤ 2e-09): test_loss" in markdown
+    row = next(line for line in markdown.splitlines() if line.startswith("| log_softmax_nll | log_prob"))
+    assert row.replace("\\|", "").count("|") == 7  # six columns
+
+
+def test_a_wiring_with_a_loss_finite_on_one_side_only_differs_without_a_direction():
+    runs = hand_made_runs()
+    runs.loc[runs["run_id"] == "softmax_ce-float32-2", "metrics.test_loss"] = float("inf")
+    summary = summarize(
+        aggregate(runs, KEYS, METRICS), paired_differences(runs, KEYS, METRICS), KEYS, METRICS
+    )
+    row = summary.set_index(["formulation", "precision"]).loc[("softmax_ce", "float32")]
+    assert row["verdict"] == Difference.DIFFERS
+    (loss,) = row["effects"]
+    assert loss.text == "+0 [+0, +0]; 1 pair finite on one side only" and loss.direction == ""

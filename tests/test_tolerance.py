@@ -5,7 +5,14 @@ import math
 import numpy as np
 import pytest
 
-from kerasce.analyze.tolerance import RELATIVE_TOLERANCE, Difference, classify, metric_scale, zero_class
+from kerasce.analyze.tolerance import (
+    RELATIVE_TOLERANCE,
+    Difference,
+    classify,
+    metric_scale,
+    one_sided,
+    zero_class,
+)
 
 NO_INTERVAL = (math.nan, math.nan)
 
@@ -58,3 +65,18 @@ def test_the_scale_of_curves_is_the_mean_over_points():
 def test_zero_classes_need_nothing_to_show():
     assert Difference.IDENTICAL.is_zero and Difference.ROUNDING.is_zero
     assert not Difference.DIFFERS.is_zero and not Difference.NOT_DETECTED.is_zero
+
+
+def test_a_pair_finite_on_one_side_only_differs_whatever_the_rest():
+    assert classify(np.zeros(2), 0.05, 0.0, 0.0, one_sided_pairs=1) == Difference.DIFFERS
+    assert classify(np.zeros(2), 0.05, 0.0, 0.0) == Difference.IDENTICAL
+
+
+def test_one_sided_pairs_are_counted_per_pair():
+    # scalars: inf against a number counts, NaN on both sides does not
+    assert one_sided(np.array([1.0, np.inf, np.nan]), np.array([1.0, 2.0, np.nan])) == 1
+    # curves (pairs x epochs): a run that stopped early (NaN padding) and an infinite point
+    runs = np.array([[1.0, 0.5, np.nan], [np.inf, 0.4, 0.3], [1.0, 0.5, 0.2]])
+    references = np.array([[1.0, 0.5, 0.2], [0.9, 0.4, 0.3], [1.0, 0.5, 0.2]])
+    assert one_sided(runs, references) == 2
+    assert one_sided(np.empty((0, 3)), np.empty((0, 3))) == 0

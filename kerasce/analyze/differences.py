@@ -3,7 +3,9 @@ recall) minus its reference's on the same seed, with the mean and 95% interval o
 drawn as one figure per dataset faceted by the other grid keys (precision, backend, logit scale...).
 
 A wiring whose every pair has the same curve as its reference (identical, or within the rounding
-tolerance of analyze/tolerance.py) is not drawn: the figure lists it as identical.
+tolerance of analyze/tolerance.py) is not drawn: the figure lists it as identical. Points finite on
+one side only (an infinite validation loss, a run that stopped early) have no difference to draw:
+the panel names the wirings that have them.
 """
 
 import math
@@ -16,7 +18,7 @@ from scipy import stats
 from kerasce.analyze.comparison import COMPARISON_DPI, RECALL_GRID, RunCurves, grouped_runs
 from kerasce.analyze.figures import difference_figure
 from kerasce.analyze.paired import DATASET_KEY, PAIR_KEY, facet_keys, paired_runs, varying_keys
-from kerasce.analyze.tolerance import Difference, metric_scale, zero_class
+from kerasce.analyze.tolerance import Difference, metric_scale, one_sided, zero_class
 from kerasce.evaluate.figures import png_bytes
 
 LOSS, PR = "loss", "precision"  # the two curves: validation loss per epoch, precision per recall
@@ -35,6 +37,7 @@ class CurveDifference:
     high: np.ndarray
     n_pairs: int
     zero: Difference | None  # IDENTICAL or ROUNDING when nothing is worth drawing
+    one_sided: int = 0  # pairs with a point finite on one side only (left out there, listed on the panel)
 
 
 def loss_matrix(curves: dict[str, RunCurves], run_ids) -> tuple[np.ndarray, np.ndarray]:
@@ -70,6 +73,7 @@ def curve_difference(curves, pairs: pd.DataFrame, kind: str) -> CurveDifference:
     runs, references = values[:n], values[n:]
     differences = runs - references
     mean, low, high = pointwise_interval(differences)
+    mismatched = one_sided(runs, references)
     return CurveDifference(
         pairs["params.formulation"].iloc[0],
         "/".join(sorted(pairs["reference"].unique())),
@@ -78,7 +82,8 @@ def curve_difference(curves, pairs: pd.DataFrame, kind: str) -> CurveDifference:
         low,
         high,
         n,
-        zero_class(differences, metric_scale(references)),
+        None if mismatched else zero_class(differences, metric_scale(references)),
+        mismatched,
     )
 
 

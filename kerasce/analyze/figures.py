@@ -149,6 +149,9 @@ def draw_difference_panel(axis, differences: list, colours: dict, kind: str, set
         f"not drawn, {zero}: {', '.join(d.formulation for d in differences if d.zero == zero)}"
         for zero in dict.fromkeys(d.zero for d in differences if d.zero is not None)
     ]
+    one_sided = [f"{d.formulation} ({d.one_sided} of {d.n_pairs} pairs)" for d in differences if d.one_sided]
+    if one_sided:
+        listed.append("left out where finite on one side only: " + ", ".join(one_sided))
     title = "\n".join([f"{what}: {setting_label}", *(textwrap.fill(line, 75) for line in listed)])
     axis.set_title(title, fontsize="medium" if not listed else "small", loc="left")
     drawn = [d for d in differences if d.zero is None]

@@ -18,6 +18,7 @@ import pandas as pd
 from kerasce.analyze.paired import TWIN
 from kerasce.analyze.summary import (
     NO_PAIRS,
+    NON_FINITE,
     REFERENCE,
     SUMMARY_INTRO,
     TOLERANCE_RULE,
@@ -105,6 +106,7 @@ VERDICT_STYLE = {
     Difference.IDENTICAL: "zero",
     Difference.ROUNDING: "zero",
     Difference.DIFFERS: "differs",
+    NON_FINITE: "differs",
     REFERENCE: "ref",
 }
 
@@ -124,8 +126,14 @@ def effect_html(item) -> str:
     )
 
 
-def effects_cell(effects) -> str:
-    return f"<td>{''.join(effect_html(e) for e in effects)}</td>"
+def effects_cell(row) -> str:
+    """The NaN/Inf note (first, coloured as worse) and the effects under a wiring's verdict."""
+    note = (
+        f'<span class="effect differs worse">{html.escape(row["non_finite"])}</span>'
+        if row["non_finite"]
+        else ""
+    )
+    return f"<td>{note}{''.join(effect_html(e) for e in row['effects'])}</td>"
 
 
 def answer_list(summary: pd.DataFrame, group_keys: list[str]) -> str:
@@ -157,7 +165,7 @@ def summary_section(summary: pd.DataFrame, group_keys: list[str]) -> str:
             cells.append(
                 f'<tr><td class="wiring">{breakable(wiring(row))}</td><td>{path_badge(row["loss_path"])}</td>'
                 f"<td>{breakable(row['reference'])}</td><td>{row['n_pairs'] or ''}</td>"
-                f"{verdict_cell(row['verdict'])}{effects_cell(row['effects'])}</tr>"
+                f"{verdict_cell(row['verdict'])}{effects_cell(row)}</tr>"
             )
         bodies.append(f"<tbody>{''.join(cells)}</tbody>")
     return (

@@ -15,7 +15,7 @@ from scipy import stats
 
 from kerasce.analyze.comparison import CompareError, default_group_keys, grouped_runs
 from kerasce.analyze.rounding import format_interval, rounded
-from kerasce.analyze.tolerance import Difference, classify, metric_scale
+from kerasce.analyze.tolerance import Difference, classify, metric_scale, one_sided
 from kerasce.errors import choices_message
 from kerasce.model.formulations import FORMULATIONS, logit_twin
 
@@ -71,6 +71,8 @@ SUMMARY_COLUMNS = (
     "diff_ci_high",
     "diff_n",
     "diff_p",
+    "diff_max_abs",
+    "diff_one_sided",
     "identical",
     "scale",
     "difference",
@@ -94,8 +96,11 @@ def paired_differences(runs: pd.DataFrame, group_keys: list[str], metrics: list[
             if column not in values:
                 continue
             partner = values.loc[group["partner_id"], column].to_numpy(float)
-            difference = group[column].to_numpy(float) - partner
-            row.update(summarize_differences(difference, metric, metric_scale(partner)))
+            own = group[column].to_numpy(float)
+            summary = summarize_differences(
+                own - partner, metric, metric_scale(partner), one_sided(own, partner)
+            )
+            row.update(summary)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -107,9 +112,12 @@ def empty_paired(group_keys: list[str], metrics: list[str]) -> pd.DataFrame:
     return pd.DataFrame(columns=columns)
 
 
-def summarize_differences(difference: np.ndarray, name: str, scale: float = 0.0) -> dict:
+def summarize_differences(
+    difference: np.ndarray, name: str, scale: float = 0.0, one_sided_pairs: int = 0
+) -> dict:
     """Mean, 95% t-interval, Wilcoxon p, identity and class of paired differences (NaN pairs
-    dropped); `scale` is the metric's scale the rounding tolerance is relative to."""
+    dropped); `scale` is the metric's scale the rounding tolerance is relative to;
+    `one_sided_pairs` the pairs dropped because one side only was finite (they make it differ)."""
     difference = difference[np.isfinite(difference)]
     n = len(difference)
     mean = float(difference.mean()) if n else math.nan
@@ -121,9 +129,10 @@ def summarize_differences(difference: np.ndarray, name: str, scale: float = 0.0)
         f"{name}_diff_n": n,
         f"{name}_diff_p": wilcoxon_p(difference),
         f"{name}_diff_max_abs": float(np.abs(difference).max()) if n else math.nan,
-        f"{name}_identical": bool(n) and bool(np.all(difference == 0)),
+        f"{name}_diff_one_sided": one_sided_pairs,
+        f"{name}_identical": bool(n) and not one_sided_pairs and bool(np.all(difference == 0)),
         f"{name}_scale": scale,
-        f"{name}_difference": str(classify(difference, scale, mean - half, mean + half)),
+        f"{name}_difference": str(classify(difference, scale, mean - half, mean + half, one_sided_pairs)),
     }
 
 
@@ -162,18 +171,33 @@ def format_difference(row, metric: str) -> str:
     return f"{mean:+.4g}{interval} (n={n}, p={row[f'{metric}_diff_p']:.2g})"
 
 
+def metric_has_pairs(row, metric: str) -> bool:
+    """Whether any pair has the metric: finite on both sides, or on one side only."""
+    return bool(row.get(f"{metric}_diff_n", 0) or row.get(f"{metric}_diff_one_sided", 0))
+
+
+def one_sided_note(row, metric: str) -> str:
+    """'1 pair finite on one side only' (left out of the mean), or ''."""
+    count = row.get(f"{metric}_diff_one_sided", 0)
+    return f"{count} pair{'s' * (count > 1)} finite on one side only" if count else ""
+
+
 def shown_difference(row, metric: str) -> str:
     """A paired cell as people read it: 'identical', '≈ 0 (float rounding)', or the difference
-    and its interval rounded to the digits the interval supports; '-' without pairs."""
-    if not row.get(f"{metric}_diff_n", 0):
+    and its interval rounded to the digits the interval supports, with the pairs finite on one
+    side only; '-' without pairs."""
+    if not metric_has_pairs(row, metric):
         return "-"
     verdict = difference_verdict(row, metric)
     if verdict.is_zero:
         return str(verdict)
     mean, low, high = (row[f"{metric}_diff_{k}"] for k in ("mean", "ci_low", "ci_high"))
-    if verdict == Difference.TOO_FEW:
-        return f"{rounded(mean, sign=True)} (1 pair)"
-    return format_interval(mean, low, high)
+    if verdict == Difference.TOO_FEW or (row[f"{metric}_diff_n"] == 1):
+        shown = f"{rounded(mean, sign=True)} (1 pair)"
+    else:
+        shown = format_interval(mean, low, high)
+    note = one_sided_note(row, metric)
+    return "; ".join(part for part in (shown if math.isfinite(mean) else "", note) if part)
 
 
 def display_paired(table: pd.DataFrame, group_keys: list[str], metrics: list[str]) -> pd.DataFrame:

@@ -4,6 +4,7 @@ analyze/tolerance.py. One summary, three renderings: the terminal (lines within 
 Markdown, and the HTML page (analyze/page.py).
 """
 
+import math
 import textwrap
 from typing import NamedTuple
 
@@ -15,15 +16,18 @@ from kerasce.analyze.paired import (
     TWIN,
     difference_verdict,
     facet_keys,
+    metric_has_pairs,
+    one_sided_note,
     reference_of,
+    shown_difference,
     varying_keys,
 )
-from kerasce.analyze.rounding import format_interval, rounded
 from kerasce.analyze.tolerance import RELATIVE_TOLERANCE, Difference
 
 TERMINAL_WIDTH = 100
 REFERENCE = "reference"  # the verdict of a wiring the others are compared against
 UNPAIRED = "no reference run"  # a wiring whose reference was not run beside it
+NON_FINITE = "NaN/Inf events"  # in the answer: the wirings with runs that met non-finite batches
 # metric names by the direction that is better, for "worse"/"better" beside an effect
 LOWER_IS_BETTER = ("loss", "ece", "brier", "nan_event")
 HIGHER_IS_BETTER = ("accuracy", "average_precision", "f1", "auc")
@@ -34,7 +38,8 @@ SUMMARY_INTRO = (
 TOLERANCE_RULE = (
     f"identical: every pair's difference is exactly 0; ≈ 0 (float rounding): every |difference| is at "
     f"most {RELATIVE_TOLERANCE:g} × the metric's scale (the larger of the reference's seed spread and "
-    "magnitude); differs: the 95% interval excludes 0."
+    "magnitude); otherwise differs when the 95% interval excludes 0, no detectable difference when it "
+    "includes 0. A wiring differs when any metric does."
 )
 
 
@@ -66,17 +71,18 @@ def direction(metric: str, mean: float) -> str:
 
 
 def effect(row, metric: str, verdict: Difference) -> Effect:
-    mean, low, high = (row[f"{metric}_diff_{k}"] for k in ("mean", "ci_low", "ci_high"))
-    text = rounded(mean, sign=True) + " (1 pair)" if verdict == Difference.TOO_FEW else None
-    shown = text or format_interval(mean, low, high)
-    return Effect(metric, verdict, shown, direction(metric, mean) if verdict == Difference.DIFFERS else "")
+    """A metric's difference as shown under a verdict; 'worse'/'better' beside one that differs,
+    unless a pair finite on one side only leaves the direction to the reader."""
+    mean = row[f"{metric}_diff_mean"]
+    known = verdict == Difference.DIFFERS and math.isfinite(mean) and not one_sided_note(row, metric)
+    return Effect(metric, verdict, shown_difference(row, metric), direction(metric, mean) if known else "")
 
 
 def overall(row, metrics: list[str]) -> tuple[str, tuple[Effect, ...]]:
     """A wiring's verdict over every metric, and the effects shown under it: the first metric
     (the headline, test_loss by default) unless it is zero, then every other metric that differs;
     under a verdict of float rounding, one line naming the metrics within rounding."""
-    verdicts = {m: difference_verdict(row, m) for m in metrics if row.get(f"{m}_diff_n", 0)}
+    verdicts = {m: difference_verdict(row, m) for m in metrics if metric_has_pairs(row, m)}
     if not verdicts:
         return Difference.TOO_FEW, ()
     if all(v == Difference.IDENTICAL for v in verdicts.values()):
@@ -119,6 +125,7 @@ def summarize(
     for _, group in table.iterrows():
         row = {k: group[k] for k in group_keys}
         row["loss_path"] = group["loss_path"]
+        row["non_finite"] = non_finite_note(group["nan_rate"], group["n_runs"])
         partner = by_group.get(tuple(str(group[k]) for k in group_keys))
         formulation = str(group.get(PAIR_KEY, ""))
         if partner is not None:
@@ -131,9 +138,16 @@ def summarize(
         row.update(verdict=str(verdict), effects=effects)
         rows.append(row)
     frame = pd.DataFrame(
-        rows, columns=[*group_keys, "loss_path", "reference", "n_pairs", "verdict", "effects"]
+        rows, columns=[*group_keys, "loss_path", "non_finite", "reference", "n_pairs", "verdict", "effects"]
     )
     return order_rows(frame, group_keys)
+
+
+def non_finite_note(nan_rate: float, n_runs: int) -> str:
+    """'NaN/Inf events in 1 of 3 runs' (runs with non-finite batches), or '' when none had any.
+    Said beside any verdict: a wiring can match its reference on average and still break."""
+    count = round(nan_rate * n_runs)
+    return f"{NON_FINITE} in {count} of {n_runs} runs" if count else ""
 
 
 def order_rows(frame: pd.DataFrame, group_keys: list[str]) -> pd.DataFrame:
@@ -175,12 +189,14 @@ VERDICT_ORDER = [
 
 
 def answer(summary: pd.DataFrame, group_keys: list[str]) -> list[tuple[str, list[tuple[str, list[str]]]]]:
-    """The summary at a glance: per dataset and setting, (verdict, wirings) from the strongest
-    verdict (differs) to the weakest (identical); references left out."""
+    """The summary at a glance: per dataset and setting, the wirings with NaN/Inf events (references
+    included), then (verdict, wirings) from the strongest verdict (differs) to the weakest
+    (identical), references left out."""
     found = []
     for heading, rows in sections(summary, group_keys):
         compared = rows[rows["verdict"] != REFERENCE]
-        verdicts = [
+        verdicts = [(NON_FINITE, [wiring(r) for _, r in rows.iterrows() if r["non_finite"]])]
+        verdicts += [
             (str(verdict), [wiring(r) for _, r in compared[compared["verdict"] == verdict].iterrows()])
             for verdict in VERDICT_ORDER
         ]
@@ -234,6 +250,8 @@ def terminal_summary(summary: pd.DataFrame, group_keys: list[str]) -> str:
             if len(line) > TERMINAL_WIDTH:  # long names: the verdict goes on a line of its own
                 line = f"  {wiring(row):<{name_width}}  {row['loss_path']}\n      {verdict}"
             lines.append(line)
+            if row["non_finite"]:
+                lines.append(f"      {row['non_finite']}")
             for item in row["effects"]:
                 if item.verdict == Difference.ROUNDING:
                     lines += textwrap.wrap(
@@ -245,12 +263,20 @@ def terminal_summary(summary: pd.DataFrame, group_keys: list[str]) -> str:
     return "\n".join(lines)
 
 
+def markdown_differences(row) -> str:
+    """A row's NaN/Inf note (bold) and effects in one Markdown table cell: '|' escaped (as in
+    '|Δ|'), lines joined by line breaks."""
+    lines = [f"**{row['non_finite']}**"] if row["non_finite"] else []
+    lines += [effect_line(item) for item in row["effects"]]
+    return "<br>".join(line.replace("|", "\\|") for line in lines)
+
+
 def markdown_summary(summary: pd.DataFrame, group_keys: list[str]) -> str:
     """The summary as Markdown: a table per dataset and setting, a differing verdict in bold."""
-    parts = ["## Summary", "", *[f"- {line}" for line in answer_lines(summary, group_keys)]]
-    parts += ["", sentence(SUMMARY_INTRO), "", sentence(TOLERANCE_RULE)]
     if not has_pairs(summary):
         return "\n".join(["## Summary", "", NO_PAIRS.removeprefix("Summary: ")])
+    parts = ["## Summary", "", *[f"- {line}" for line in answer_lines(summary, group_keys)]]
+    parts += ["", sentence(SUMMARY_INTRO), "", sentence(TOLERANCE_RULE)]
     for heading, rows in sections(summary, group_keys):
         shown = pd.DataFrame(
             {
@@ -259,7 +285,7 @@ def markdown_summary(summary: pd.DataFrame, group_keys: list[str]) -> str:
                 "against": [r or "" for r in rows["reference"]],
                 "pairs": [n or "" for n in rows["n_pairs"]],
                 "verdict": [f"**{v}**" if v == Difference.DIFFERS else v for v in rows["verdict"]],
-                "differences": ["<br>".join(map(effect_line, e)) for e in rows["effects"]],
+                "differences": [markdown_differences(r) for _, r in rows.iterrows()],
             }
         )
         parts += ["", f"### {heading}", "", shown.to_markdown(index=False)]

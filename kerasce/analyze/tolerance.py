@@ -3,11 +3,16 @@
 Each wiring is compared with its reference on the same seeds; the differences (wiring minus
 reference, one per seed, or one per seed and point of a curve) fall into one of five classes:
 
+- differs, first of all, when a pair is finite on one side only (the wiring's loss is infinite or
+  NaN where its reference's is not, or a curve stops early): such a pair has no difference to
+  average, and leaving it out silently would make a breaking wiring look like its reference;
 - identical: every difference is exactly 0;
 - ≈ 0 (float rounding): every |difference| is at most RELATIVE_TOLERANCE times the metric's scale;
 - differs: otherwise, and the 95% interval of the mean difference excludes 0;
 - no detectable difference: otherwise, and the interval includes 0;
 - too few pairs: otherwise, with fewer than two finite pairs (no interval).
+
+Pairs non-finite on both sides (a metric neither run has) are left out.
 
 The metric's scale is the larger of the reference's seed-to-seed spread (standard deviation over
 seeds) and its magnitude (mean |value|): float rounding errors grow with the magnitude of the
@@ -70,9 +75,20 @@ def zero_class(differences: np.ndarray, scale: float) -> Difference | None:
     return None
 
 
-def classify(differences: np.ndarray, scale: float, ci_low: float, ci_high: float) -> Difference:
-    """The class of paired differences (NaN ones left out) given the metric's scale and the
-    95% interval of their mean (NaN bounds: no interval)."""
+def one_sided(values: np.ndarray, references: np.ndarray) -> int:
+    """The pairs (rows; a vector is one value per pair) with a point finite on one side only."""
+    values, references = (np.asarray(a, dtype=float) for a in (values, references))
+    mismatched = np.isfinite(values) != np.isfinite(references)
+    return int(mismatched.reshape(len(mismatched), -1).any(axis=1).sum()) if mismatched.size else 0
+
+
+def classify(
+    differences: np.ndarray, scale: float, ci_low: float, ci_high: float, one_sided_pairs: int = 0
+) -> Difference:
+    """The class of paired differences (NaN ones left out) given the metric's scale, the 95%
+    interval of their mean (NaN bounds: no interval) and the count of pairs finite on one side."""
+    if one_sided_pairs:
+        return Difference.DIFFERS
     zero = zero_class(differences, scale)
     if zero is not None:
         return zero
