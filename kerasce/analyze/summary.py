@@ -39,7 +39,8 @@ TOLERANCE_RULE = (
     f"identical: every pair's difference is exactly 0; ≈ 0 (float rounding): every |difference| is at "
     f"most {RELATIVE_TOLERANCE:g} × the metric's scale (the larger of the reference's seed spread and "
     "magnitude); otherwise differs when the 95% interval excludes 0, no detectable difference when it "
-    "includes 0. A wiring differs when any metric does."
+    "includes 0; a pair finite on one side only (an infinite loss beside a finite one) differs too. "
+    "A wiring differs when any metric does."
 )
 
 
