@@ -12,6 +12,7 @@ import math
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -73,7 +74,10 @@ def output_matches(shown: list[str], actual: list[str]) -> bool:
 
 
 def run_page(page: Path, store: Path) -> None:
-    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{store / 'mlflow.db'}", "COLUMNS": "100"}
+    # `python` in a page is the project's own interpreter, as in an activated .venv
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    store_uri = f"sqlite:///{store / 'mlflow.db'}"
+    env = {**os.environ, "PATH": path, "MLFLOW_TRACKING_URI": store_uri, "COLUMNS": "100"}
     for command, shown in examples(page):
         done = subprocess.run(
             ["bash", "-c", f"{command} 2>&1"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
