@@ -1,10 +1,17 @@
 """Fixtures shared by the test modules."""
 
+import os
 import sys
 
 import pytest
 
 from kerasce import api
+from kerasce.command import COMMAND_ENVIRONMENT
+
+# JAX's import sets TF_CPP_MIN_LOG_LEVEL=1 in its process when it is unset, and every command a
+# test starts after that would inherit it: they are to start as from a user's shell, where the
+# commands' own default applies.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", COMMAND_ENVIRONMENT["TF_CPP_MIN_LOG_LEVEL"])
 
 SHARED_FIXTURES = (
     "finished_store",
