@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: browser test test-fast test-torch experiment report lint format ui ui-check server server-stop clean
+.PHONY: browser test test-fast test-torch experiment report docs lint format ui ui-check server server-stop clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,9 @@ CLAIMS := binary_heads imbalance_pr naive_overflow mixed_precision_head backends
 report: $(STAMP)  ## the claim experiments, then docs/FINDINGS.md from their runs
 	for claim in $(CLAIMS); do $(BIN)/python -m kerasce.experiment --quiet --config experiments/$$claim.toml || exit 1; done
 	$(BIN)/python -m kerasce.report
+
+docs: $(STAMP)  ## docs/records.md's tables from kerasce/tracking/schema.py (tests/test_schema_doc.py checks them)
+	$(BIN)/python -m kerasce.tracking.schema_doc
 
 lint: $(STAMP)
 	$(BIN)/ruff check kerasce tests
