@@ -6,16 +6,9 @@ reachable as `kerasce.<name>`; `kerasce.compare` is the command's module, so com
 `kerasce.api.compare`). For your own model: `kerasce.audit(model_or_path)` (the module of
 `python -m kerasce.audit`, callable), `kerasce.instrument(model)` and the callback
 `kerasce.MlflowLogger`. All are imported on first use, so `import kerasce.config` stays free of
-TensorFlow.
+TensorFlow. Importing kerasce changes nothing in your process: no environment variable, no
+library setting (the commands set what they need in their own process).
 """
-
-import os
-
-# The loss-path facts this package measures are TensorFlow-backend facts.
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-# TensorFlow's C++ log lines drown the output users came for (unless the user chose a level);
-# see kerasce/framework.py for the ones printed before any level applies.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 __version__ = "0.1.0"
 _API = ("load_grid", "run_grid", "write_report", "Grid")

@@ -104,8 +104,10 @@ def _run_on_ray(grid: Grid, tracking_uri, rerun, quiet, ray_address):
 
 @dataclass
 class Comparison:
-    """Runs grouped and aggregated: `table` (numbers), `shown` (mean ± half-width as text),
-    `notes` (warnings), `images` ({file name: PNG bytes}), `texts` ({file name: CSV/MD/HTML})."""
+    """Runs grouped and aggregated, and the answer they give. `summary` (one row per wiring: its
+    loss path and verdict against its reference, with the effects), `table` (numbers), `shown`
+    (mean ± half-width as text), `paired` / `paired_shown` (each wiring minus its reference, per
+    seed), `notes` (warnings), `images` ({file name: PNG bytes}), `texts` ({file name: CSV/MD/HTML})."""
 
     title: str
     group_keys: list
@@ -117,6 +119,15 @@ class Comparison:
     tracking_uri: str = ""
     paired: pd.DataFrame = field(default_factory=pd.DataFrame)  # each wiring minus its reference, per seed
     paired_shown: pd.DataFrame = field(default_factory=pd.DataFrame)
+    summary: pd.DataFrame = field(default_factory=pd.DataFrame)
+    metrics: list = field(default_factory=list)
+    reference: str = "twin"
+
+    def terminal(self) -> str:
+        """The lines `python -m kerasce.compare` prints: the summary first, none over 100 characters."""
+        from kerasce.analyze.outputs import terminal_lines
+
+        return terminal_lines(self)
 
 
 def compare(
@@ -130,10 +141,12 @@ def compare(
 ) -> Comparison:
     """Group the finished cell runs of `experiments` (by every grid key but the seed unless
     `group_by`), aggregate each metric over seeds, pair every wiring with `reference` trained on
-    the same seed ("twin": its from-logits twin), and overlay their curves."""
+    the same seed ("twin": its from-logits twin), say which wirings differ from it (`summary`),
+    and draw each wiring's curves minus its reference's beside the overlaid curves."""
     from kerasce.analyze import comparison as cmp
     from kerasce.analyze.outputs import comparison_texts
-    from kerasce.analyze.paired import display_paired, paired_differences
+    from kerasce.analyze.paired import display_paired, empty_paired, paired_differences
+    from kerasce.analyze.summary import summarize
     from kerasce.tracking.reader import StoreReader
 
     reader = StoreReader(tracking_uri)
@@ -142,8 +155,6 @@ def compare(
     group_keys = list(group_by) if group_by else cmp.default_group_keys(runs)
     metrics = cmp.check_comparable(runs, group_keys, list(metrics))
     table = cmp.aggregate(runs, group_keys, metrics)
-    shown = cmp.display_table(table, group_keys, metrics)
-    title = f"{', '.join(experiments)}: {len(runs)} runs in {len(table)} groups"
     notes = [
         f"warning: {cmp.group_label(row, group_keys)} took different loss paths: {row['loss_path']}"
         for _, row in table[table["paths_differ"]].iterrows()
@@ -152,12 +163,34 @@ def compare(
     paired = (
         paired_differences(runs, group_keys, metrics, reference)
         if "formulation" in group_keys
-        else pd.DataFrame()
+        else empty_paired(group_keys, metrics)
     )
-    paired_shown = display_paired(paired, group_keys, metrics)
-    images = cmp.figures_per_dataset(reader, runs, group_keys) if figures else {}
-    texts = comparison_texts(title, table, shown, notes, images, paired, paired_shown)
-    return Comparison(title, group_keys, table, shown, notes, images, texts, reader.uri, paired, paired_shown)
+    comparison = Comparison(
+        title=f"{', '.join(experiments)}: {len(runs)} runs in {len(table)} groups",
+        group_keys=group_keys,
+        table=table,
+        shown=cmp.display_table(table, group_keys, metrics),
+        notes=notes,
+        images=_comparison_figures(reader, runs, group_keys, reference) if figures else {},
+        tracking_uri=reader.uri,
+        paired=paired,
+        paired_shown=display_paired(paired, group_keys, metrics),
+        summary=summarize(table, paired, group_keys, metrics, reference),
+        metrics=metrics,
+        reference=reference,
+    )
+    comparison.texts = comparison_texts(comparison)
+    return comparison
+
+
+def _comparison_figures(reader, runs, group_keys: list, reference: str) -> dict:
+    """The difference figures first (each wiring minus its reference), then the overlaid ones."""
+    from kerasce.analyze.comparison import figures_per_dataset, read_curves
+    from kerasce.analyze.differences import difference_figures
+
+    curves = read_curves(reader, runs)
+    images = difference_figures(curves, runs, group_keys, reference) if "formulation" in group_keys else {}
+    return images | figures_per_dataset(reader, runs, group_keys, curves)
 
 
 def log_comparison(comparison: Comparison, experiment: str) -> str:

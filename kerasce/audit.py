@@ -140,7 +140,7 @@ def run(model, data=None, backends=False, **options):
     """The audit itself (kerasce.diagnose.auditing.audit), imported on use: --help starts no framework."""
     import os
 
-    if os.environ.get("KERAS_BACKEND") == "tensorflow":  # set by kerasce/__init__ unless chosen
+    if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
         from kerasce.framework import import_keras_quietly
 
         import_keras_quietly()  # TensorFlow without its start-up lines

@@ -1,8 +1,10 @@
 """How every kerasce command runs and ends: one line and a documented exit code for every error
 (kerasce.errors.ExitCode), SIGTERM handled like Ctrl-C, and never a raw traceback."""
 
+import atexit
 import datetime
-import gc
+import logging
+import os
 import signal
 import sys
 import tempfile
@@ -14,15 +16,48 @@ from typing import NoReturn
 from kerasce.errors import ExitCode, KerasceError
 
 INTERRUPTED_HINT = "interrupted"
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def exit_command(code: int) -> NoReturn:
-    """Exit with `code`, the objects alive now frozen first: the interpreter's shutdown would
-    otherwise run garbage collections over everything MLflow, SQLAlchemy, pandas and Matplotlib
-    allocated, only to free memory the process gives back anyway. Reference counting still
-    frees what it can and atexit handlers still run."""
-    gc.freeze()
-    sys.exit(code)
+    """Exit with `code`, and with nothing else. The work is done and its outcome decided, so
+    Ctrl-C and SIGTERM are ignored from here. The atexit handlers run, then the process ends
+    without the interpreter's teardown: that teardown runs garbage collections over everything
+    MLflow, SQLAlchemy, pandas and Matplotlib allocated only to free memory the process gives back
+    anyway, and after a SIGTERM that interrupted a library's import it could end the process by
+    SIGINT instead (seen in tests: the shell read 130 where the command meant 143)."""
+    for signum in SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+# What the commands change in their own process (never on import: a library changes nothing
+# global). Set only where the user has not chosen otherwise; worker processes inherit them.
+COMMAND_ENVIRONMENT = {
+    # a tracking server that goes away fails the current run within seconds, not minutes
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "10",
+    # artifacts are read one at a time: a progress bar per download would only be noise
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+    # TensorFlow's C++ log lines (cuInit, NodeDef attributes) drown the output users came for;
+    # kerasce/framework.py drops the ones printed before any level applies
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+}
+# MLflow logs a store's write errors with their tracebacks; kerasce reports them itself, in one
+# line (and "Creating initial MLflow database tables..." on every new store is not news).
+QUIET_LOGGERS = ("mlflow.store.db.utils",)
+
+
+def configure_process() -> None:
+    """A command's process settings: MLflow's retries bounded, its store logging quiet."""
+    for name, value in COMMAND_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def _raise_interrupt(signum, frame):
@@ -36,11 +71,12 @@ def run_command(name: str, body: Callable[[], int], interrupted: str = INTERRUPT
     traceback written to a file whose path the line gives."""
     received = {}
 
-    def on_sigterm(signum, frame):
+    def on_signal(signum, frame):
         received["signum"] = signum  # so the exit code says which signal ended the command
         _raise_interrupt(signum, frame)
 
-    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    configure_process()
+    previous = {signum: signal.signal(signum, on_signal) for signum in SIGNALS}
     try:
         return body()
     except KerasceError as error:
@@ -58,7 +94,8 @@ def run_command(name: str, body: Callable[[], int], interrupted: str = INTERRUPT
         )
         return ExitCode.INTERNAL
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def first_line(error: BaseException, limit: int = 200) -> str:

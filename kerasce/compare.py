@@ -19,8 +19,9 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m kerasce.compare",
         description="Compare kerasce runs: group them (by default by every grid key except the seed), "
-        "aggregate each metric over seeds (mean, std, n, 95%% CI), show NaN rates and loss paths, "
-        "overlay PR curves, reliability diagrams and loss curves, and log the comparison to MLflow.",
+        "aggregate each metric over seeds (mean, std, n, 95%% CI), pair every wiring with its reference "
+        "on the same seeds and say which differ (identical, float rounding, or an effect with its "
+        "interval), draw each wiring's curves minus its reference's, and log the comparison to MLflow.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -81,21 +82,17 @@ def run(arguments) -> int:
         figures=not arguments.no_figures,
         reference=arguments.reference,
     )
-    print(comparison.title)
-    print(comparison.shown.to_string(index=False))
-    if not comparison.paired_shown.empty:
-        from kerasce.analyze.outputs import PAIRED_INTRO
-
-        print(f"\n{PAIRED_INTRO}")
-        print(comparison.paired_shown.to_string(index=False))
+    print(comparison.terminal())
     for note in comparison.notes:
         print(note, file=sys.stderr)
     if arguments.format != "table" or arguments.output:
-        from kerasce.analyze.outputs import write_outputs
+        from kerasce.analyze.outputs import write_outputs, written_lines
 
         directory = arguments.output or Path("comparison")
         written = write_outputs(directory, arguments.format, comparison.texts, comparison.images)
-        print(f"wrote {', '.join(written)} to {directory}/")
+        print(written_lines(written, directory))
+        if "paired.csv" in written and comparison.paired.empty:
+            print("paired.csv holds its header only: no wiring ran beside its reference on the same seeds")
     if not arguments.no_log:
         api.log_comparison(comparison, experiments[0])
     return 0

@@ -15,11 +15,11 @@ examples:
   python -m kerasce.experiment --set 'grid.seed=[0]' --tracking-uri sqlite:///tmp/store/mlflow.db
   python -m kerasce.experiment --executor ray --ray-address auto --tracking-uri http://head:5000
 
-Config keys: name, formulation, precision, seed, [data], [model], [train], [grid]; see README.md.
+Config keys: name, formulation, precision, seed, [data], [model], [train], [grid]; see docs/experiments.md.
 Repeating a command resumes it: cells with a FINISHED run are skipped (--rerun runs them again).
 Exit codes: 0 all runs finished, 1 a run failed, 2 bad input or an unreachable Ray cluster
-(nothing written), 3 tracking server
-unreachable, 130/143 interrupted by Ctrl-C/SIGTERM (the current runs are marked KILLED).
+(nothing written), 3 tracking server unreachable, 130/143 interrupted by Ctrl-C/SIGTERM (the
+current runs are marked KILLED).
 Browse the results with `make ui`, compare them with `python -m kerasce.compare`.
 """
 
@@ -153,8 +153,7 @@ def run(arguments) -> int:
     failed = len(result.failed)
     if not arguments.quiet or failed:
         print(
-            f"{len(result.outcomes) - failed} of {len(result.outcomes)} runs finished, {failed} failed; "
-            f"experiment {grid.name!r} in {result.tracking_uri}",
+            f"{result.counts()}; experiment {grid.name!r} in {result.tracking_uri}",
             file=sys.stderr if failed else sys.stdout,
         )
         print(f"Runs: {result.runs_link}{ui_hint(result.tracking_uri)}")

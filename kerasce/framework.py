@@ -1,12 +1,14 @@
 """Importing TensorFlow and Keras without their start-up noise.
 
 TensorFlow 2.21 writes absl/CUDA lines to the process's stderr while it loads ("All log messages
-before absl::InitializeLog()", "Could not find cuda drivers"), before any log level applies; on a
-CPU machine they say nothing a user can act on. They are written straight to file descriptor 2
-during the import, so that is where they are dropped. After the import, TF_CPP_MIN_LOG_LEVEL (set
-to 3 by `kerasce/__init__.py` unless the user chose a level) silences the C++ "E0000" lines
-(cuInit, NodeDef attributes) a normal run prints; Python warnings still reach the user, except
-TensorFlow's retracing notice, which kerasce itself causes by building one model per run.
+before absl::InitializeLog()", "Could not find cuda drivers"), before any log level applies, and
+again when it first looks for devices ("failed call to cuInit" on a machine with a CUDA driver
+but no usable GPU, whatever TF_CPP_MIN_LOG_LEVEL a user's environment sets); on a CPU machine
+they say nothing a user can act on. They are written straight to file descriptor 2, so the
+import and the device search are made while it points at /dev/null. Later C++ lines (NodeDef
+attributes) follow TF_CPP_MIN_LOG_LEVEL, which the commands set to 3 unless the user chose a
+level (kerasce/command.py); Python warnings still reach the user, except TensorFlow's retracing
+notice, which kerasce itself causes by building one model per run.
 """
 
 import logging
@@ -29,8 +31,10 @@ def import_keras_quietly() -> None:
     saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(devnull, 2)
-        import keras  # noqa: F401  (imports TensorFlow, the backend kerasce/__init__ chose)
+        import keras  # noqa: F401  (imports its backend, TensorFlow unless KERAS_BACKEND says otherwise)
         import tensorflow as tf
+
+        tf.config.list_physical_devices()  # the CUDA driver is probed once, here
     finally:
         os.dup2(saved, 2)
         os.close(saved)

@@ -1,10 +1,9 @@
 """python -m kerasce.server start|stop|status: a team MLflow tracking server on PostgreSQL."""
 
 import argparse
-import sys
 from pathlib import Path
 
-from kerasce.errors import KerasceError
+from kerasce.command import exit_command, run_command
 
 EXAMPLES = """\
 examples:
@@ -52,32 +51,32 @@ def parse_arguments(argv=None) -> argparse.Namespace:
 
 
 def main(argv=None) -> int:
+    arguments = parse_arguments(argv)
+    return run_command("server", lambda: act(arguments))
+
+
+def act(arguments) -> int:
     from kerasce.tracking import server
 
-    arguments = parse_arguments(argv)
-    try:
-        if arguments.action == "start":
-            options = server.ServerOptions(
-                arguments.data_dir,
-                arguments.host,
-                arguments.port,
-                arguments.backend_store_uri,
-                arguments.auth,
-                arguments.workers,
-            )
-            state = server.start(options)
-            print(f"tracking server at {server.status(arguments.data_dir)}")
-            print(f"use it with: export MLFLOW_TRACKING_URI={state['url']}")
-        elif arguments.action == "stop":
-            stopped = server.stop(arguments.data_dir)
-            print("stopped " + ", ".join(stopped) if stopped else "nothing was running")
-        else:
-            print(server.status(arguments.data_dir))
-    except KerasceError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    if arguments.action == "start":
+        options = server.ServerOptions(
+            arguments.data_dir,
+            arguments.host,
+            arguments.port,
+            arguments.backend_store_uri,
+            arguments.auth,
+            arguments.workers,
+        )
+        state = server.start(options)
+        print(f"tracking server at {server.status(arguments.data_dir)}")
+        print(f"use it with: export MLFLOW_TRACKING_URI={state['url']}")
+    elif arguments.action == "stop":
+        stopped = server.stop(arguments.data_dir)
+        print("stopped " + ", ".join(stopped) if stopped else "nothing was running")
+    else:
+        print(server.status(arguments.data_dir))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_command(main())

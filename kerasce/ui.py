@@ -10,6 +10,7 @@ import os
 import shutil
 import sys
 
+from kerasce.command import exit_command, run_command
 from kerasce.tracking.reader import StoreReader
 from kerasce.tracking.schema import runs_url
 from kerasce.tracking.store import artifact_root, resolve_tracking_uri
@@ -38,6 +39,10 @@ def main(argv=None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="listen address (default: this machine only)")
     parser.add_argument("--port", type=int, default=5000)
     arguments = parser.parse_args(argv)
+    return run_command("ui", lambda: serve(arguments))
+
+
+def serve(arguments) -> int:
     uri = resolve_tracking_uri(arguments.tracking_uri)
     links = experiment_links(uri, f"http://{arguments.host}:{arguments.port}")
     print("Runs of each experiment, in the model-training view:", *links, sep="\n", flush=True)
@@ -48,4 +53,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_command(main())

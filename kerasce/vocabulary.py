@@ -106,6 +106,14 @@ class RunStatus(_Described):
     KILLED = "KILLED", "interrupted (Ctrl-C, SIGTERM, a dead worker); a rerun trains the cell again"
 
 
+class Outcome(_Described):
+    """What became of one cell in one grid invocation."""
+
+    FINISHED = "FINISHED", "trained, evaluated and recorded by this invocation"
+    FAILED = "FAILED", "the cell raised an error; its run holds the traceback"
+    SKIPPED = "SKIPPED", "another invocation finished the cell or is training it right now"
+
+
 class NanStatus(_Described):
     """What a run did about non-finite batches."""
 

@@ -1,12 +1,23 @@
 """Fixtures shared by the test modules."""
 
+import os
 import sys
 
 import pytest
 
 from kerasce import api
+from kerasce.command import COMMAND_ENVIRONMENT
 
-SHARED_FIXTURES = ("finished_store", "team_server")  # session-scoped and costly: built once
+# JAX's import sets TF_CPP_MIN_LOG_LEVEL=1 in its process when it is unset, and every command a
+# test starts after that would inherit it: they are to start as from a user's shell, where the
+# commands' own default applies.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", COMMAND_ENVIRONMENT["TF_CPP_MIN_LOG_LEVEL"])
+
+SHARED_FIXTURES = (
+    "finished_store",
+    "precision_store",
+    "team_server",
+)  # session-scoped and costly: built once
 
 
 def xdist_group(item) -> str | None:
@@ -76,6 +87,34 @@ def finished_store(tmp_path_factory):
     result = api.run_grid(api.load_grid(COMPARE_GRID), uri)
     assert [o.status for o in result.outcomes] == ["FINISHED"] * 6
     Tracker(uri, "empty")
+    return uri
+
+
+# digits x {softmax_ce, logits_ce} x {float32, mixed_float16} x seeds {0, 1}: in float32 softmax_ce
+# trains exactly like logits_ce (Keras recovers the logits), under mixed_float16 it clips
+PRECISION_GRID = {
+    "name": "precisions",
+    "model": {"hidden_units": [8]},
+    "train": {"epochs": 2, "figures": False},  # the curves' tables are logged without the PNGs
+    "grid": [
+        {
+            "data.dataset": ["digits"],
+            "data.max_samples": [200],
+            "formulation": ["softmax_ce", "logits_ce"],
+            "precision": ["float32", "mixed_float16"],
+            "seed": [0, 1],
+        }
+    ],
+}
+
+
+@pytest.fixture(scope="session")
+def precision_store(tmp_path_factory):
+    """A store with PRECISION_GRID finished (experiment `precisions`, 8 runs), for the comparison's
+    summary, figures and page. Building it trains: mark users slow."""
+    uri = f"sqlite:///{tmp_path_factory.mktemp('precisions') / 'mlflow.db'}"
+    result = api.run_grid(api.load_grid(PRECISION_GRID), uri)
+    assert [o.status for o in result.outcomes] == ["FINISHED"] * 8
     return uri
 
 

@@ -11,7 +11,7 @@ from mlflow.tracking import MlflowClient
 
 from kerasce.model.formulations import get_formulation
 from kerasce.model.models import build_model, compile_model
-from kerasce.tracking.store import store_lock
+from kerasce.tracking.store import open_store
 
 
 def logit_model(name: str, n_classes: int, precision: str = "float32"):
@@ -68,10 +68,11 @@ def start_cli(uri, *args, quiet=True):
 
 
 def store_client(uri) -> MlflowClient:
-    """A client of `uri` made under kerasce's store lock: making one creates an empty SQLite
-    store's tables, which a CLI under test may be doing at the same moment."""
-    with store_lock(uri):
-        return MlflowClient(uri)
+    """A client of `uri`, the store created first the way kerasce creates one (whole, under its
+    lock): a bare MlflowClient would create an empty SQLite store's tables itself, while a CLI
+    under test may be creating them at the same moment."""
+    open_store(uri, create=True)
+    return MlflowClient(uri)
 
 
 def wait_for_epochs(process, uri, list_runs, epochs=2, timeout=300):

@@ -8,7 +8,7 @@ import pytest
 
 from kerasce.bench.measure import WORKLOADS, bare_fit
 from kerasce.config import expand_grid, parse_config
-from kerasce.run.cell import dataset_for
+from kerasce.run.cell import ProcessCache
 from kerasce.training.fit import build_compiled_model, build_instrumented_model
 
 
@@ -35,7 +35,7 @@ def test_workloads_are_valid_configs(name):
 
 def test_the_bare_model_is_the_runners_model_float32_head_and_logit_scale_included():
     cell = spec(float32_head=True, logit_scale=30.0)
-    dataset = dataset_for(cell, {})
+    dataset = ProcessCache().dataset_for(cell)
     bare, instrumented = (
         build_compiled_model(cell.resolved, dataset),
         build_instrumented_model(cell.resolved, dataset),
@@ -49,7 +49,7 @@ def test_the_bare_model_is_the_runners_model_float32_head_and_logit_scale_includ
 @pytest.mark.slow
 def test_bare_fit_trains_and_times():
     cell = spec()
-    assert bare_fit(cell.resolved, dataset_for(cell, {})) > 0
+    assert bare_fit(cell.resolved, ProcessCache().dataset_for(cell)) > 0
 
 
 def test_help_explains_the_command():

@@ -17,6 +17,11 @@ def test_a_body_that_cannot_be_imported_or_found_is_named():
         check_body(f"{HERE}:missing", (8, 8, 1))
 
 
+def test_a_body_that_raises_is_one_line_in_its_own_words():
+    with pytest.raises(BodyError, match=r"user_bodies:raises\(8, 8, 1\) raised ValueError: no body for"):
+        check_body(f"{HERE}:raises", (8, 8, 1))
+
+
 def test_a_body_that_returns_no_layers_or_no_features_is_refused():
     with pytest.raises(BodyError, match="returned str; it must return a Keras layer"):
         check_body(f"{HERE}:returns_a_string", (8, 8, 1))

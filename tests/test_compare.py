@@ -32,7 +32,10 @@ def test_every_format_is_written_and_parses(finished_store, tmp_path, capsys, fm
         ]
     )
     assert code == 0
-    assert "recovered_logits" in capsys.readouterr().out
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[:3] == ["cmp: 6 runs in 3 groups", "", "In short:"]
+    assert "recovered_logits" in "".join(printed)
+    assert max(len(line) for line in printed if not line.startswith("wrote to ")) <= 100
     if fmt == "csv":
         table = pd.read_csv(tmp_path / "comparison.csv")
         assert len(table) == 3 and {"test_loss_mean", "test_loss_ci_low", "nan_rate"} <= set(table.columns)
@@ -43,17 +46,22 @@ def test_every_format_is_written_and_parses(finished_store, tmp_path, capsys, fm
         ]
         assert paired["test_loss_identical"].all() and paired["test_loss_diff_mean"].eq(0).all()
     elif fmt == "markdown":
-        lines = (tmp_path / "comparison.md").read_text().splitlines()
-        assert len(lines) == 11 and all(line.startswith("|") for line in lines[:5])
-        assert lines[6].startswith("Paired:") and "identical (n=2)" in lines[10]
+        markdown = (tmp_path / "comparison.md").read_text()
+        # the answer first: probabilities read off the two wirings differ in the last bits only
+        assert markdown.startswith("# cmp: 6 runs in 3 groups\n\n## Summary\n\n")
+        assert "- digits — ≈ 0 (float rounding): softmax_ce\n" in markdown
+        paired = markdown[markdown.index("Paired: each wiring") :].splitlines()
+        assert "| softmax_ce " in paired[-1] and "| identical " in paired[-1]
     else:
         page = (tmp_path / "comparison.html").read_text()
-        assert page.startswith("<!doctype html>") and "<table" in page
+        assert page.startswith("<!doctype html>") and page.index('id="summary"') < page.index("<table")
         sources = re.findall(r'(?:src|href)="([^"]*)"', page)
         assert sources and all(s.startswith("data:image/png;base64,") for s in sources)
-        assert "http" not in "".join(sources) and "<script" not in page and "<link" not in page
-    for figure in ("digits_pr_curves.png", "digits_reliability.png", "breast_cancer_loss_curves.png"):
+        assert "http" not in "".join(sources) and "<script src" not in page and "<link" not in page
+    figures = ("digits_differences.png", "digits_pr_curves.png", "breast_cancer_loss_curves.png")
+    for figure in figures:
         assert (tmp_path / figure).read_bytes()[:4] == b"\x89PNG"
+    assert not (tmp_path / "breast_cancer_differences.png").exists()  # logit_bce has nothing to differ from
 
 
 @pytest.mark.slow

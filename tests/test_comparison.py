@@ -55,9 +55,11 @@ def test_interpolated_precision_by_hand():
 
 
 @pytest.mark.slow
-def test_each_run_has_the_intuition_figures(finished_store):
+def test_each_cell_group_has_the_intuition_figures_and_each_run_its_own_curves(finished_store):
     client = MlflowClient(finished_store)
-    run = runs_of(finished_store).iloc[0]
-    names = {a.path for a in client.list_artifacts(run["run_id"])}
-    assert {"intuition_logits.png", "intuition_softmax_boxes.png", "intuition_losses.png"} <= names
-    assert np.isfinite(run["metrics.initial_loss"])
+    intuition = {"intuition_logits.png", "intuition_softmax_boxes.png", "intuition_losses.png"}
+    for _, run in runs_of(finished_store).iterrows():
+        names = {a.path for a in client.list_artifacts(run["run_id"])}
+        assert {"pr_curve.png", "reliability.png"} <= names
+        assert (intuition <= names) == (run["params.seed"] == "0")  # the first seed draws its group's
+        assert np.isfinite(run["metrics.initial_loss"])

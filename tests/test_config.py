@@ -89,6 +89,8 @@ def test_overrides_are_typed_and_strict():
         ({"grid": {"seed": 3}}, "grid.seed: expected a non-empty list"),
         ({"grid": {"train.epochs": [1, -1]}}, "train.epochs: -1 must be greater than 0"),
         ({"grid": {"model.depth": [1]}}, "model.depth.*hidden_units"),
+        ({"seed": 4294967296}, r"seed: 4294967296 must be 0 or greater and below 2\*\*32"),
+        ({"grid": {"seed": [0, -1]}}, "seed: -1 must be 0 or greater"),
     ],
 )
 def test_each_bad_value_names_the_field(raw, message):
@@ -127,3 +129,13 @@ def test_a_cells_identity_covers_its_config_and_its_data():
 def test_a_mistyped_name_gets_the_closest_valid_one(override, message):
     with pytest.raises(ConfigError, match=message):
         parse_config({}, [override])
+
+
+def test_the_first_seed_of_each_cell_group_draws_its_intuition_figures():
+    config, grid = parse_config({"grid": {"seed": [2, 0, 1], "precision": ["float32", "mixed_float16"]}})
+    drawing = [
+        (spec.config["seed"], spec.config["precision"])
+        for spec in expand_grid(config, grid)
+        if spec.draws_intuition
+    ]
+    assert sorted(drawing) == [(0, "float32"), (0, "mixed_float16")]

@@ -212,6 +212,10 @@ def test_naive_cell_records_nan_events_and_stops_while_others_are_unaffected(tmp
             "file not found: absent.csv",
         ),
         (["--set", "grid.seed=[]"], "non-empty list"),
+        (["--tracking-uri", "runs_folder"], "names a folder.*sqlite:///runs_folder/mlflow.db"),
+        (["--tracking-uri", "ftp://host/x"], "scheme: 'ftp' is not valid"),
+        (["--tracking-uri", "sqlite:////proc/kerasce/mlflow.db"], "cannot create the store /proc/kerasce"),
+        (["--set", "seed=4294967296"], "below 2\\*\\*32"),
     ],
 )
 def test_bad_input_is_one_clear_error_and_leaves_no_store(tmp_path, capsys, args, message):
@@ -245,3 +249,10 @@ def test_help_explains_and_shows_an_example():
     assert result.returncode == 0
     for word in ["--config", "--set", "--tracking-uri", "--dry-run", "--list-formulations", "examples:"]:
         assert word in result.stdout
+
+
+@pytest.mark.slow
+def test_a_grid_with_a_body_starts_without_tensorflows_start_up_lines():
+    result = cli("--config", "experiments/cnn_digits.toml", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""

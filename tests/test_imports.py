@@ -50,3 +50,33 @@ def test_importing_these_modules_imports_no_framework_or_plotting(modules, absen
     probe = f"import sys, {modules}; print([m for m in {absent!r} if m in sys.modules])"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "[]", result.stderr
+
+
+SIDE_EFFECTS_PROBE = """
+import logging, os, pkgutil, importlib, sys
+import keras, matplotlib, mlflow, numpy  # the libraries kerasce uses, loaded first: their own state
+def state():
+    loggers = logging.root.manager.loggerDict.items()
+    levels = {name: logger.level for name, logger in loggers if isinstance(logger, logging.Logger)}
+    policy = keras.config.dtype_policy().name
+    return dict(os.environ), levels, matplotlib.get_backend(), policy, numpy.geterr()
+before = state()
+import kerasce
+skip = ("kerasce.training.torch_step",)  # needs the optional torch
+for module in pkgutil.walk_packages(kerasce.__path__, "kerasce."):
+    if module.name not in skip:
+        importlib.import_module(module.name)
+after = state()
+names = ("environment", "log levels", "matplotlib backend", "dtype policy", "numpy errors")
+changed = [name for name, b, a in zip(names, before, after) if b != a]
+levels = [n for n in after[1] if after[1][n] != before[1].get(n, 0)]
+print(changed, sorted(set(after[0]) ^ set(before[0])), levels)
+"""
+
+
+@pytest.mark.slow
+def test_importing_any_kerasce_module_changes_nothing_global():
+    result = subprocess.run(
+        [sys.executable, "-c", SIDE_EFFECTS_PROBE], capture_output=True, text=True, timeout=300
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[] [] []", result.stdout + result.stderr[-2000:]

@@ -1,5 +1,5 @@
 """The loss path, measured on real compiled models on the test process's backend
-(shared/NUMERICS.md sections 1, 1b and 2)."""
+(docs/numerics.md, "The loss path Keras takes")."""
 
 import keras
 import numpy as np
@@ -24,7 +24,7 @@ CLIPPED_PROBABILITIES, LOG_PROBABILITIES, NAIVE = (
     LossPath.NAIVE,
 )
 
-# Measured with Keras 3.15.1 (shared/NUMERICS.md 1, 1b): the logit recovery is TensorFlow's
+# Measured with Keras 3.15.1 (docs/numerics.md): the logit recovery is TensorFlow's
 # alone, and only where the softmax/sigmoid output reaches the loss uncast (float32, or a
 # float32 head under a mixed policy); JAX and PyTorch (2.13, CPU) never recover. Columns follow
 # PRECISIONS.
@@ -106,8 +106,8 @@ def test_output_kind_is_read_off_the_values():
     assert observed_output_kind(np.array([[0.9, 0.8, 0.0]]), elementwise=True) == "probabilities"
 
 
-def numerics_1b_losses(activation, from_logits) -> list[float]:
-    """The 4->3 linear setup of shared/NUMERICS.md 1b, trained 3 epochs: the loss per epoch."""
+def saturated_linear_losses(activation, from_logits) -> list[float]:
+    """A saturated 4->3 linear model (docs/numerics.md), trained 3 epochs: the loss per epoch."""
     rng = np.random.default_rng(0)
     x, y = rng.normal(0.0, 50.0, size=(256, 4)).astype("float32"), rng.integers(0, 3, size=256)
     keras.utils.set_random_seed(0)
@@ -120,8 +120,8 @@ def numerics_1b_losses(activation, from_logits) -> list[float]:
 
 @pytest.mark.slow
 def test_softmax_output_trains_like_logits_on_tensorflow_and_stalls_on_jax_and_torch():
-    logits = numerics_1b_losses(None, from_logits=True)
-    softmax = numerics_1b_losses("softmax", from_logits=False)
+    logits = saturated_linear_losses(None, from_logits=True)
+    softmax = saturated_linear_losses("softmax", from_logits=False)
     assert logits[-1] < logits[0] / 5  # the fused logits path trains
     if BACKEND == "tensorflow":  # the logits behind the softmax are recovered: the same curve
         np.testing.assert_allclose(softmax, logits, rtol=1e-6)

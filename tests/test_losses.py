@@ -1,4 +1,4 @@
-"""Every formulation's compiled loss against float64 references (shared/NUMERICS.md sections 2-4)."""
+"""Every formulation's compiled loss against float64 references (docs/numerics.md)."""
 
 import keras
 import numpy as np
@@ -9,7 +9,7 @@ from scipy.special import expit, softmax
 from kerasce.model.losses import NaiveCrossentropy, NegativeLogLikelihood, make_loss
 from kerasce.model.numerics import CLIP_CEILING, EPSILON, reference_crossentropy
 
-# Keras recovers the logits behind a softmax/sigmoid output on TensorFlow only (NUMERICS 1, 1b):
+# Keras recovers the logits behind a softmax/sigmoid output on TensorFlow only (docs/numerics.md):
 # on JAX and PyTorch softmax_ce and sigmoid_bce take the clipped probability path like the
 # clipped_* ones.
 RECOVERED = ["softmax_ce", "sigmoid_bce"]

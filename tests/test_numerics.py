@@ -1,4 +1,4 @@
-"""Reference numerics in float64 and the clipped dead zone (shared/NUMERICS.md section 2)."""
+"""Reference numerics in float64 and the clipped dead zone (docs/numerics.md, "The clipped dead zone")."""
 
 import keras
 import numpy as np

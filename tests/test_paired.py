@@ -10,10 +10,12 @@ from kerasce.analyze.comparison import CompareError
 from kerasce.analyze.paired import (
     difference_verdict,
     display_paired,
+    empty_paired,
     paired_differences,
     summarize_differences,
     wilcoxon_p,
 )
+from kerasce.analyze.tolerance import Difference
 
 
 def runs(rows):
@@ -59,7 +61,7 @@ def test_identical_runs_are_identical_with_p_one():
     assert difference_verdict(row, "test_loss") == "identical"
     assert display_paired(
         paired_differences(table, ["formulation"], ["test_loss"]), ["formulation"], ["test_loss"]
-    )["Δ test_loss"].tolist() == ["identical (n=5)"]
+    )["Δ test_loss"].tolist() == ["identical"]
 
 
 def test_a_consistent_difference_over_five_seeds_differs():
@@ -120,3 +122,73 @@ def test_an_unknown_reference_names_the_choices_and_the_close_one():
     table = runs([("logits_ce", "float32", 0, 1.0), ("softmax_ce", "float32", 0, 2.0)])
     with pytest.raises(CompareError, match="did you mean 'logits_ce'"):
         paired_differences(table, ["formulation"], ["test_loss"], reference="logit_ce")
+
+
+def test_float_noise_is_rounding_not_an_effect():
+    # every pair off by a few 1e-9 in the same direction: the interval excludes 0, but |Δ| is far
+    # below a millionth of the loss's scale (about 0.3 here), so the difference is float rounding
+    table = runs(
+        [("logits_ce", "float32", s, 0.2 + 0.1 * s) for s in range(3)]
+        + [("softmax_ce", "float32", s, 0.2 + 0.1 * s + (2 + s) * 1e-9) for s in range(3)]
+    )
+    row = paired_differences(table, ["formulation"], ["test_loss"]).iloc[0]
+    assert row["test_loss_diff_ci_low"] > 0 and not row["test_loss_identical"]
+    assert row["test_loss_scale"] == pytest.approx(0.3)  # magnitude 0.3 beats the spread 0.1
+    assert row["test_loss_diff_max_abs"] == pytest.approx(4e-9)
+    assert difference_verdict(row, "test_loss") == Difference.ROUNDING
+    assert display_paired(
+        paired_differences(table, ["formulation"], ["test_loss"]), ["formulation"], ["test_loss"]
+    )["Δ test_loss"].tolist() == ["≈ 0 (float rounding)"]
+
+
+def test_effects_are_shown_rounded_to_their_interval():
+    table = runs(
+        [("logits_ce", "float32", s, 1.0) for s in range(3)]
+        + [("softmax_ce", "float32", s, 1.0 + d) for s, d in enumerate((0.0102, 0.0121, 0.0112))]
+    )
+    paired = paired_differences(table, ["formulation"], ["test_loss"])
+    assert display_paired(paired, ["formulation"], ["test_loss"])["Δ test_loss"].tolist() == [
+        "+0.0112 [+0.0088, +0.0135]"
+    ]
+
+
+def test_a_row_without_the_tolerance_columns_is_judged_by_its_interval():
+    row = {"test_loss_identical": False, "test_loss_diff_ci_low": 1e-9, "test_loss_diff_ci_high": 2e-9}
+    assert difference_verdict(row, "test_loss") == Difference.DIFFERS
+
+
+def test_without_pairs_the_table_keeps_its_columns(tmp_path):
+    table = runs([("softmax_ce", "float32", 0, 1.0)])
+    paired = paired_differences(table, ["formulation"], ["test_loss"])
+    assert paired.empty and {"formulation", "reference", "n_pairs", "test_loss_diff_mean"} <= set(paired)
+    (tmp_path / "paired.csv").write_text(empty_paired(["formulation"], ["test_loss"]).to_csv(index=False))
+    back = pd.read_csv(tmp_path / "paired.csv")
+    assert back.empty and list(back.columns)[:3] == ["formulation", "reference", "n_pairs"]
+
+
+def test_a_pair_finite_on_one_side_only_makes_the_wiring_differ():
+    # seed 2's softmax_ce loss is infinite where logits_ce's is not: the two finite pairs are
+    # identical, but leaving the third out silently would call a breaking wiring identical
+    table = runs(
+        [("logits_ce", "float32", s, 0.2 + 0.1 * s) for s in range(3)]
+        + [("softmax_ce", "float32", s, 0.2 + 0.1 * s) for s in range(2)]
+        + [("softmax_ce", "float32", 2, math.inf)]
+    )
+    paired = paired_differences(table, ["formulation"], ["test_loss"])
+    row = paired.iloc[0]
+    assert row["test_loss_diff_n"] == 2 and row["test_loss_diff_one_sided"] == 1
+    assert not row["test_loss_identical"] and difference_verdict(row, "test_loss") == Difference.DIFFERS
+    assert display_paired(paired, ["formulation"], ["test_loss"])["Δ test_loss"].tolist() == [
+        "+0 [+0, +0]; 1 pair finite on one side only"
+    ]
+
+
+def test_pairs_without_the_metric_on_either_side_are_left_out():
+    table = runs(
+        [("logits_ce", "float32", s, v) for s, v in ((0, 1.0), (1, 2.0), (2, math.nan))]
+        + [("softmax_ce", "float32", s, v) for s, v in ((0, 1.0), (1, 2.0), (2, math.nan))]
+    )
+    row = paired_differences(table, ["formulation"], ["test_loss"]).iloc[0]
+    assert (
+        row["test_loss_diff_one_sided"] == 0 and difference_verdict(row, "test_loss") == Difference.IDENTICAL
+    )

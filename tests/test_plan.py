@@ -1,12 +1,15 @@
 """Resume planning against a real store whose runs the writer made: finished cells are skipped,
-runs of dead writers are marked KILLED and their cells run again."""
+runs of dead writers are marked KILLED and their cells run again; and the claim at a cell's start
+that keeps two invocations from training one cell."""
 
 import os
+import subprocess
 
 from kerasce.config import expand_grid, parse_config
 from kerasce.run.inputs import load_datasets
-from kerasce.run.plan import plan_grid
-from kerasce.run.provenance import process_tags
+from kerasce.run.job import StoreRef
+from kerasce.run.plan import claim_cell, plan_grid
+from kerasce.run.provenance import process_start_time, process_tags
 from kerasce.tracking.schema import Kind, RunStart, Tag
 from kerasce.tracking.writer import Tracker
 
@@ -50,3 +53,60 @@ def test_rerun_runs_every_cell(tmp_path):
     specs, datasets, tracker = grid(tmp_path)
     cell_run(tracker, specs[0], datasets, "FINISHED")
     assert len(plan_grid(tracker, specs, datasets, rerun=True).to_run) == 4
+
+
+def live_process_tags():
+    """Tags of another live process on this machine: what a second invocation's claim carries."""
+    sleeper = subprocess.Popen(["sleep", "120"])
+    return sleeper, {**process_tags(), Tag.PID: sleeper.pid, Tag.PID_START: process_start_time(sleeper.pid)}
+
+
+def claim(tracker, spec, datasets, parent="grid-A", rerun=False):
+    identity = spec.identity(datasets[spec.dataset_key].fingerprint)
+    start = RunStart(
+        spec.run_name, {}, {Tag.KIND: Kind.CELL, Tag.CELL_HASH: identity, **process_tags()}, parent
+    )
+    return claim_cell(tracker, start, identity, StoreRef(tracker.uri, "plan", parent, rerun))
+
+
+def test_a_cell_another_invocation_has_is_not_claimed_twice(tmp_path):
+    specs, datasets, tracker = grid(tmp_path)
+    cell_run(tracker, specs[0], datasets, "FINISHED", **{Tag.PARENT_RUN: "grid-B"})
+    sleeper, live = live_process_tags()
+    try:
+        cell_run(tracker, specs[1], datasets, "RUNNING", **live, **{Tag.PARENT_RUN: "grid-B"})
+        assert claim(tracker, specs[0], datasets) == "FINISHED already by another invocation"
+        assert claim(tracker, specs[1], datasets).startswith(f"being trained by process {sleeper.pid} on ")
+        assert claim(tracker, specs[1], datasets, rerun=True).startswith("being trained by process")
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    taken_over = claim(tracker, specs[1], datasets)  # its owner died: the cell is free again
+    assert not isinstance(taken_over, str)
+    statuses = sorted(r["status"] for r in tracker.runs_by_tag(Tag.CELL_HASH, cell_hash(specs[1], datasets)))
+    assert statuses == ["KILLED", "RUNNING"]
+
+
+def test_a_rerun_trains_again_but_never_twice_in_one_grid(tmp_path):
+    specs, datasets, tracker = grid(tmp_path)
+    cell_run(tracker, specs[0], datasets, "FINISHED", **{Tag.PARENT_RUN: "grid-B"})
+    assert not isinstance(claim(tracker, specs[0], datasets, rerun=True), str)
+    cell_run(tracker, specs[1], datasets, "FINISHED", **{Tag.PARENT_RUN: "grid-A"})
+    assert claim(tracker, specs[1], datasets, rerun=True) == "FINISHED already"
+
+
+def test_a_dead_attempt_of_the_same_grid_is_ended_and_its_cell_claimed(tmp_path):
+    """A Ray task retried after its worker died: the attempt it left RUNNING is KILLED."""
+    specs, datasets, tracker = grid(tmp_path)
+    sleeper, live = live_process_tags()  # alive, but it is this grid's own earlier attempt
+    try:
+        earlier = cell_run(tracker, specs[2], datasets, "RUNNING", **live, **{Tag.PARENT_RUN: "grid-A"})
+        assert not isinstance(claim(tracker, specs[2], datasets), str)
+        assert tracker.client.get_run(earlier).info.status == "KILLED"
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def cell_hash(spec, datasets):
+    return spec.identity(datasets[spec.dataset_key].fingerprint)

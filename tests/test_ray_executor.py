@@ -12,6 +12,7 @@ import pytest
 from helpers import start_cli, wait_for_epochs
 from mlflow.tracking import MlflowClient
 
+from kerasce.command import COMMAND_ENVIRONMENT
 from kerasce.run.ray_executor import RayExecutor, RayUnavailable, check_address
 from kerasce.tracking import server
 
@@ -34,9 +35,13 @@ def test_an_unreachable_address_is_refused_within_seconds_naming_it():
     assert time.time() - started < 6
 
 
-def test_each_task_gets_its_cpu_share_retries_and_backend():
+def test_each_task_gets_its_cpu_share_retries_backend_and_the_commands_settings(monkeypatch):
+    for name in COMMAND_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")  # as the command set it
     options = RayExecutor(ray=None, cpus_per_cell=1).task_options("jax")
-    assert options == {"num_cpus": 1, "max_retries": 3, "runtime_env": {"env_vars": {"KERAS_BACKEND": "jax"}}}
+    env = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "KERAS_BACKEND": "jax"}
+    assert options == {"num_cpus": 1, "max_retries": 3, "runtime_env": {"env_vars": env}}
 
 
 def test_the_cli_fails_before_any_run_on_an_unreachable_address(tmp_path):

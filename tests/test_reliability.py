@@ -4,10 +4,17 @@ determinism. Each test starts the real CLI as a subprocess and inspects the stor
 import collections
 import os
 import signal
+import subprocess
+import sys
+import time
 
 import pytest
+from helpers import SMOKE as SMOKE_CONFIG
 from helpers import start_cli, store_client, wait_for_epochs
 from mlflow.tracking import MlflowClient
+
+from kerasce import api
+from kerasce.tracking.reader import StoreReader
 
 ONE_CELL = ["--set", "grid.formulation=['logits_ce']", "--set", "grid.precision=['float32']"]
 LONG = ["--set", "data.max_samples=200", "--set", "train.epochs=120"]  # a cell lasts ~6 s
@@ -130,11 +137,81 @@ def test_parallel_workers_give_bit_identical_results_and_runs_are_deterministic(
     assert len(pids) == 2 and str(os.getpid()) not in pids  # two worker processes did the work
 
 
-def test_simultaneous_invocations_on_an_empty_store_all_succeed(uri):
-    processes = [
-        start_cli(uri, *ONE_CELL, "--set", "train.epochs=1", "--set", f"seed={seed}") for seed in range(3)
-    ]
+ONE_EPOCH = ["--set", "train.epochs=1", *SERIAL]
+
+
+def test_three_invocations_of_one_grid_at_once_train_each_cell_once_and_readers_never_fail(uri):
+    processes = [start_cli(uri, *ONE_EPOCH, quiet=False) for _ in range(3)]
+    reads = 0  # the MLflow UI and compare read a store while grids create it and write to it
+    while any(process.poll() is None for process in processes):
+        if os.path.exists(uri.removeprefix("sqlite:///")):
+            StoreReader(uri).client.search_runs(["0", "1"], max_results=1000)
+            reads += 1
     results = [finish(p) for p in processes]
     assert [code for code, _ in results] == [0, 0, 0], [out[-1500:] for _, out in results]
-    assert "locked" not in "".join(out for _, out in results)
-    assert statuses(uri) == {"FINISHED": 3} and statuses(uri, "grid") == {"FINISHED": 3}
+    per_cell = finished_per_cell(uri)
+    assert len(per_cell) == 4 and set(per_cell.values()) == {1}  # the smoke grid's 4 cells, once each
+    assert statuses(uri) == {"FINISHED": 4} and reads > 10
+    skipped = sum(out.count(": skipped, ") for _, out in results)
+    assert skipped == 8 - sum(out.count("0 to run") * 4 for _, out in results)  # 12 plans, 4 trained
+    assert "Traceback" not in "".join(out for _, out in results)
+
+
+# Where a new store is made: a grid's first seconds (on this machine 2-6 s after launch, while
+# MLflow builds its tables). KERASCE_FAULT_POINTS=30 sweeps more points.
+FAULT_POINTS = int(os.environ.get("KERASCE_FAULT_POINTS", "4"))
+FAULT_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGKILL)
+ONE_SHORT_CELL = [*ONE_CELL, *ONE_EPOCH]
+
+
+@pytest.mark.parametrize("point", range(FAULT_POINTS))
+def test_an_interrupt_in_a_new_stores_first_seconds_leaves_a_store_that_resumes(tmp_path, point):
+    uri = f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}"
+    process = start_cli(uri, *ONE_SHORT_CELL)
+    time.sleep(1.5 + 4.5 * point / max(FAULT_POINTS - 1, 1))
+    process.send_signal(FAULT_SIGNALS[point % len(FAULT_SIGNALS)])
+    code, output = finish(process)
+    assert code in (0, 130, 143, -signal.SIGKILL) and "Traceback" not in output, output
+    overrides = [arg for arg in ONE_SHORT_CELL if "=" in arg]
+    result = api.run_grid(api.load_grid(SMOKE_CONFIG, overrides), uri)  # the repeat
+    assert all(o.status in ("FINISHED", "SKIPPED") for o in result.outcomes)
+    assert finished_per_cell(uri) == {next(iter(finished_per_cell(uri))): 1}
+    assert not [name for name in os.listdir(tmp_path / "store") if name.endswith(".creating")]
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 3 MB file system: a grid fills it within its first cells. Needs root (CI runs as root)."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)], capture_output=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {made.stderr.decode().strip()}")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_full_disk_ends_the_grid_in_one_line_and_freeing_space_resumes_it(small_disk):
+    uri = f"sqlite:///{small_disk / 'mlflow.db'}"
+    code, output = finish(start_cli(uri, *ONE_EPOCH))
+    assert code == 3, output
+    assert f"error: disk full writing to {small_disk}" in output and "Traceback" not in output
+    assert "repeat the command to resume" in output
+    subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)
+    result = api.run_grid(api.load_grid(SMOKE_CONFIG, ["train.epochs=1"]), uri)  # the repeat
+    assert {o.status for o in result.outcomes} == {"FINISHED"}
+    assert set(finished_per_cell(uri).values()) == {1} and len(finished_per_cell(uri)) == 4
+    assert "RUNNING" not in statuses(uri) and "RUNNING" not in statuses(uri, "grid")
+
+
+def test_a_store_on_a_read_only_file_system_is_refused_before_any_run(small_disk):
+    uri = f"sqlite:///{small_disk / 'mlflow.db'}"
+    make_store = f"from kerasce.tracking.writer import Tracker; Tracker({uri!r}, 'smoke')"
+    subprocess.run([sys.executable, "-c", make_store], check=True)  # this process keeps no file open
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    code, output = finish(start_cli(uri, *ONE_SHORT_CELL))
+    store = small_disk / "mlflow.db"
+    assert code == 2
+    assert (
+        output.strip() == f"error: cannot write the store {store}: {small_disk} is on a read-only file system"
+    )

@@ -17,10 +17,11 @@ def test_missing_claim_experiments_name_their_commands(tmp_path):
 
 
 def test_the_command_reports_the_problem_and_exits_2(tmp_path, capsys):
-    assert (
-        main(["--tracking-uri", f"sqlite:///{tmp_path / 'mlflow.db'}", "--output", str(tmp_path / "F.md")])
-        == 2
-    )
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    assert main(["--tracking-uri", uri, "--output", str(tmp_path / "F.md")]) == 2
+    assert "error: no store at" in capsys.readouterr().err and not (tmp_path / "mlflow.db").exists()
+    Tracker(uri, "binary-heads")
+    assert main(["--tracking-uri", uri, "--output", str(tmp_path / "F.md")]) == 2
     assert "the report needs these experiments first" in capsys.readouterr().err
 
 

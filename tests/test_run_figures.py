@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from kerasce.evaluate import figures
 from kerasce.evaluate.figures import (
+    IntuitionGrids,
     intuition_figures,
     logit_views,
     png_bytes,
@@ -65,23 +65,21 @@ def test_intuition_figures_have_a_row_per_present_class_untrained_beside_trained
     assert any("ln C" in text.get_text() for text in loss_axis.get_legend().get_texts())
 
 
-def _rendered_intuition(seed: int) -> dict:
+def _views(seed: int):
     rng = np.random.default_rng(seed)
     labels = np.repeat(np.arange(3), 8)
     before = logit_views(rng.normal(size=(24, 3)) * 0.1, labels)
     after = logit_views(rng.normal(size=(24, 3)) * (seed + 2) + 5 * np.eye(3)[labels], labels)
-    return {
-        name: png_bytes(f)
-        for name, f in intuition_figures(before, after, ("a", "b", "c"), math.log(3)).items()
-    }
+    return before, after, ("a", "b", "c"), math.log(3)
 
 
 def test_a_reused_per_class_grid_draws_exactly_what_a_new_one_draws():
-    figures._GRIDS.clear()
-    first_alone = _rendered_intuition(0)
-    figures._GRIDS.clear()
-    second_alone = _rendered_intuition(1)
+    first_alone, second_alone = (IntuitionGrids().render(*_views(seed)) for seed in (0, 1))
     assert first_alone != second_alone
+    fresh = {name: png_bytes(f) for name, f in intuition_figures(*_views(0)).items()}
+    assert fresh == first_alone
     # The second run's grids reuse the first run's panels: nothing of the first may show through.
-    assert _rendered_intuition(0) == first_alone
-    assert _rendered_intuition(1) == second_alone
+    grids = IntuitionGrids()
+    assert grids.render(*_views(0)) == first_alone
+    assert grids.render(*_views(1)) == second_alone
+    assert len(grids.kept) == 3  # logits, softmax and log-softmax grids, each kept once

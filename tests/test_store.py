@@ -5,10 +5,12 @@ import socket
 
 import pytest
 
+from kerasce.tracking.sqlite import StoreError
 from kerasce.tracking.store import (
     TrackingUnavailable,
     artifact_root,
     check_reachable,
+    check_uri,
     collector_paused,
     resolve_tracking_uri,
 )
@@ -17,11 +19,28 @@ from kerasce.tracking.store import (
 def test_the_default_store_is_sqlite_in_mlruns(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    assert resolve_tracking_uri() == "sqlite:///mlruns/mlflow.db" and (tmp_path / "mlruns").is_dir()
+    assert resolve_tracking_uri() == "sqlite:///mlruns/mlflow.db"
+    assert not (tmp_path / "mlruns").exists()  # resolving a URI creates nothing
     assert artifact_root("sqlite:///mlruns/mlflow.db") == (tmp_path / "mlruns" / "artifacts").as_uri()
     assert artifact_root("http://127.0.0.1:5000") is None
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://example:5000")
     assert resolve_tracking_uri() == "http://example:5000"
+
+
+@pytest.mark.parametrize(
+    "uri, message",
+    [
+        ("mlruns2", "names a folder.*sqlite:///mlruns2/mlflow.db"),
+        ("runs/store.db", "sqlite:///runs/store.db"),
+        ("file:///tmp/mlruns", "retired file store.*sqlite:////tmp/mlruns/mlflow.db"),
+        ("ftp://host/runs", "scheme: 'ftp' is not valid; choose one of: sqlite, http"),
+        ("sqlite://store.db", "a SQLite store is a file"),
+        ("sqlite:///:memory:", "a SQLite store is a file"),
+    ],
+)
+def test_a_uri_that_names_no_usable_store_says_what_would(uri, message):
+    with pytest.raises(StoreError, match=message):
+        check_uri(uri)
 
 
 def test_an_unreachable_server_is_named():

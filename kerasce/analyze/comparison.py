@@ -7,12 +7,14 @@ the share of runs with NaN events and the loss path the runs took.
 """
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from kerasce.analyze.figures import loss_band_figure, overlaid_pr_figure, overlaid_reliability_figure
+from kerasce.analyze.rounding import format_estimate
 from kerasce.errors import KerasceError
 from kerasce.evaluate.figures import png_bytes
 from kerasce.tracking.schema import Artifact, Kind, Tag
@@ -21,6 +23,7 @@ NOT_GROUPING = {"seed", "name"}  # params that never define a group
 DERIVED_PARAMS = ("formulation.", "dataset.")  # params that follow from the config, not choices
 RECALL_GRID = np.linspace(0, 1, 101)
 COMPARISON_DPI = 100
+LOSS_CURVE_METRIC = "val_loss"
 
 
 class CompareError(KerasceError):
@@ -118,20 +121,27 @@ def summarize(values: pd.Series, name: str) -> dict:
 
 
 def display_table(table: pd.DataFrame, group_keys: list[str], metrics: list[str]) -> pd.DataFrame:
-    """The aggregate as people read it: `mean ± half-width (n)` per metric."""
+    """The aggregate as people read it: `mean ± half-width` per metric, rounded to the digits the
+    interval supports; `(n=k)` only where fewer runs than the group's have the metric."""
     shown = table[group_keys + ["n_runs", "nan_rate", "loss_path"]].copy()
+    shown["nan_rate"] = [f"{rate:.0%}" for rate in table["nan_rate"]]
     for metric in metrics:
-        mean, low, n = table[f"{metric}_mean"], table[f"{metric}_ci_low"], table[f"{metric}_n"]
-        shown[metric] = [format_estimate(m, m - lo, k) for m, lo, k in zip(mean, low, n, strict=True)]
+        shown[metric] = [
+            shown_estimate(
+                row[f"{metric}_mean"],
+                row[f"{metric}_ci_high"] - row[f"{metric}_mean"],
+                row[f"{metric}_n"],
+                row["n_runs"],
+            )
+            for _, row in table.iterrows()
+        ]
     return shown
 
 
-def format_estimate(mean: float, half: float, n: int) -> str:
+def shown_estimate(mean: float, half: float, n: int, n_runs: int) -> str:
     if not n:
         return "-"
-    if math.isnan(half):
-        return f"{mean:.4g} (n={n})"
-    return f"{mean:.4g} ± {half:.2g} (n={n})"
+    return format_estimate(mean, half) + (f" (n={n})" if n != n_runs else "")
 
 
 def group_label(row, group_keys) -> str:
@@ -168,29 +178,53 @@ def pooled_reliability(tables: list[pd.DataFrame]) -> pd.DataFrame:
     ).reset_index()
 
 
-def curves_by_group(reader, runs: pd.DataFrame, group_keys: list[str], loss_metric: str = "val_loss") -> dict:
-    """Per group label: mean PR curve, pooled reliability, and loss per epoch (mean, std) over seeds."""
+@dataclass(frozen=True)
+class RunCurves:
+    """What the comparison figures read of one run: interpolated precision on RECALL_GRID (NaN when
+    its predictions were not finite), the validation loss per epoch, the reliability bins or None."""
+
+    precision: np.ndarray
+    loss: pd.Series  # indexed by epoch
+    reliability: pd.DataFrame | None
+
+
+def read_curves(reader, runs: pd.DataFrame, loss_metric: str = LOSS_CURVE_METRIC) -> dict[str, RunCurves]:
+    """{run_id: RunCurves}: every run's artifacts read once, for the overlaid and difference figures."""
     curves = {}
+    for run_id in runs["run_id"]:
+        history = reader.table(run_id, Artifact.HISTORY)
+        try:
+            reliability = reader.table(run_id, Artifact.RELIABILITY)
+        except Exception:  # a run whose predictions were not finite has no reliability table
+            reliability = None
+        curves[run_id] = RunCurves(
+            interpolated_precision(reader.table(run_id, Artifact.PR_CURVE)),
+            history.set_index("epoch")[loss_metric],
+            reliability,
+        )
+    return curves
+
+
+def curves_by_group(curves: dict[str, RunCurves], runs: pd.DataFrame, group_keys: list[str]) -> dict:
+    """Per group label: mean PR curve, pooled reliability, and loss per epoch (mean, std) over seeds."""
+    by_group = {}
     for values, group in grouped_runs(runs, group_keys):
         label = " / ".join(map(str, values)) or "all runs"
-        pr, reliability, histories = [], [], []
-        for run_id in group["run_id"]:
-            pr.append(interpolated_precision(reader.table(run_id, Artifact.PR_CURVE)))
-            histories.append(reader.table(run_id, Artifact.HISTORY)[["epoch", loss_metric]])
-            try:
-                reliability.append(reader.table(run_id, Artifact.RELIABILITY))
-            except Exception:  # a run whose predictions were not finite has no reliability table
-                pass
+        chosen = [curves[run_id] for run_id in group["run_id"]]
+        pr = [c.precision for c in chosen]
+        reliability = [c.reliability for c in chosen if c.reliability is not None]
         history = (
-            pd.concat(histories).groupby("epoch")[loss_metric].agg(["mean", "std", "count"]).reset_index()
+            (pd.concat([c.loss for c in chosen]).groupby(level=0).agg(["mean", "std", "count"]))
+            .rename_axis("epoch")
+            .reset_index()
         )
-        curves[label] = {
+        by_group[label] = {
             # runs whose predictions were not finite have no PR curve
             "precision": np.nanmean(pr, axis=0) if np.isfinite(pr).any() else None,
             "reliability": pooled_reliability(reliability) if reliability else None,
             "loss": history,
         }
-    return curves
+    return by_group
 
 
 def comparison_figures(curves: dict, title: str) -> dict:
@@ -205,17 +239,23 @@ def comparison_figures(curves: dict, title: str) -> dict:
             {k: v["reliability"] for k, v in curves.items()}, f"Reliability, test split: {title}"
         ),
         "loss_curves.png": loss_band_figure(
-            {k: v["loss"] for k, v in curves.items()}, "val_loss", f"Validation loss per epoch: {title}"
+            {k: v["loss"] for k, v in curves.items()},
+            LOSS_CURVE_METRIC,
+            f"Validation loss per epoch: {title}",
         ),
     }
 
 
-def figures_per_dataset(reader, runs: pd.DataFrame, group_keys: list[str]) -> dict:
-    """{file name: PNG bytes}: one set of overlaid figures per dataset, so axes never mix datasets."""
+def figures_per_dataset(
+    reader, runs: pd.DataFrame, group_keys: list[str], curves: dict | None = None
+) -> dict:
+    """{file name: PNG bytes}: one set of overlaid figures per dataset, so axes never mix datasets.
+    `curves` (from read_curves) saves reading the artifacts again."""
+    curves = read_curves(reader, runs) if curves is None else curves
     keys = [k for k in group_keys if k != "data.dataset"]
     images = {}
     for dataset, subset in runs.groupby("params.data.dataset"):
-        curves = curves_by_group(reader, subset, keys)
-        for name, figure in comparison_figures(curves, str(dataset)).items():
+        by_group = curves_by_group(curves, subset, keys)
+        for name, figure in comparison_figures(by_group, str(dataset)).items():
             images[f"{dataset}_{name}"] = png_bytes(figure, dpi=COMPARISON_DPI)
     return images

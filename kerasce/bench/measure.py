@@ -48,7 +48,7 @@ def bare_fit(run: RunConfig, dataset, callback=None) -> float:
 
 
 def measure_workload(name: str, repeats: int, store: Path, backend: str = "tensorflow") -> dict:
-    from kerasce.run.cell import dataset_for, run_cell
+    from kerasce.run.cell import ProcessCache, run_cell
     from kerasce.run.job import StoreRef
     from kerasce.tracking.autolog import active_run, keras_autolog_run
     from kerasce.tracking.callback import MlflowLogger
@@ -58,8 +58,8 @@ def measure_workload(name: str, repeats: int, store: Path, backend: str = "tenso
     workload = {"name": f"bench-{name}", "backend": backend, **WORKLOADS[name]}
     spec = expand_grid(*parse_config(workload))[0]
     no_figures = expand_grid(*parse_config(workload, ["train.figures=false"]))[0]
-    datasets = {}
-    dataset = dataset_for(spec, datasets)
+    cache = ProcessCache()
+    dataset = cache.dataset_for(spec)
     uri = f"sqlite:///{store / 'mlflow.db'}"
     tracker = Tracker(uri, f"bench-{name}")
     parent = tracker.start_run(RunStart("bench", {}, {}))
@@ -67,7 +67,7 @@ def measure_workload(name: str, repeats: int, store: Path, backend: str = "tenso
 
     def runner(cell):
         started = time.perf_counter()
-        run_cell(cell, target, datasets)
+        run_cell(cell, target, cache)
         return time.perf_counter() - started
 
     def autolog():

@@ -7,6 +7,7 @@ validated in full before anything runs.
 """
 
 import copy
+import dataclasses
 import itertools
 import json
 import tomllib
@@ -68,7 +69,15 @@ def expand_grid(config: dict, grid_tables: list) -> list[RunSpec]:
             spec = RunSpec(json.dumps(cell, sort_keys=True), tuple(zip(keys, values, strict=True)))
             if spec not in specs:
                 specs.append(spec)
-    return specs
+    return first_seed_draws_intuition(specs)
+
+
+def first_seed_draws_intuition(specs: list[RunSpec]) -> list[RunSpec]:
+    """Each cell group's intuition figures are drawn by its cell with the smallest seed."""
+    first = {}
+    for spec in sorted(specs, key=lambda spec: spec.config["seed"]):
+        first.setdefault(spec.group_key, spec)
+    return [dataclasses.replace(spec, draws_intuition=first[spec.group_key] is spec) for spec in specs]
 
 
 def set_key(config: dict, dotted: str, value) -> None:

@@ -21,6 +21,7 @@ BACKENDS = {
     "torch": ("torch", "pip install -e '.[torch]'  (kerasce's optional PyTorch extra)"),
 }
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
+SEED_LIMIT = 2**32  # NumPy's and scikit-learn's seeds are 32-bit
 BODY_PATTERN = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*")
 
 DEFAULTS = {
@@ -92,8 +93,8 @@ def validate(config: dict) -> None:
     _check_backend_installed(config["backend"])
     if not config["name"].strip():
         raise ConfigError("name: the experiment name must not be empty")
-    if config["seed"] < 0:
-        raise ConfigError(f"seed: {config['seed']!r} must be 0 or greater")
+    if not 0 <= config["seed"] < SEED_LIMIT:
+        raise ConfigError(f"seed: {config['seed']!r} must be 0 or greater and below 2**32 = {SEED_LIMIT}")
     body = config["model"]["body"]
     if body and not BODY_PATTERN.fullmatch(body):
         raise ConfigError(

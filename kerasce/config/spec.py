@@ -71,6 +71,9 @@ class RunSpec:
 
     config_json: str
     grid_values: tuple  # ((key, value), ...) this cell's grid choices
+    # whether this cell draws its group's intuition figures: the first seed of the cells that
+    # differ only in the seed (they would show the same picture, at a second a run)
+    draws_intuition: bool = True
 
     @cached_property
     def config(self) -> dict:
@@ -79,6 +82,11 @@ class RunSpec:
     @cached_property
     def resolved(self) -> RunConfig:
         return RunConfig.from_dict(self.config)
+
+    @property
+    def group_key(self) -> str:
+        """Cells with equal keys differ only in their seed."""
+        return json.dumps({k: v for k, v in self.config.items() if k != "seed"}, sort_keys=True)
 
     @property
     def dataset_key(self) -> str:

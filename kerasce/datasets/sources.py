@@ -2,10 +2,12 @@
 CSV or .npz arrays, and the MNIST files Keras caches. Each loader returns (features, labels, class
 names, origin), and a .npz with fixed splits also the split of each sample."""
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from kerasce.datasets.checks import checked_features, classes, single_labels
 from kerasce.datasets.keras_cache import load_fashion_mnist, load_mnist
 from kerasce.errors import DatasetError, choices_message
 
@@ -56,18 +58,55 @@ def _load_synthetic(options, seed):
     return x.astype(np.float32), y, classes, "scikit-learn make_classification (seeded)"
 
 
+def _existing_file(path, dataset: str) -> Path:
+    if not path:
+        raise DatasetError(f"data.path is required for dataset {dataset!r}")
+    path = Path(path)
+    if path.is_dir():
+        raise DatasetError(f"data.path: {path} is a directory; name the {dataset.upper()} file inside it")
+    if not path.is_file():
+        raise DatasetError(f"data.path: file not found: {path}")
+    return path
+
+
+def _read_csv(path: Path):
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path)
+    except UnicodeDecodeError as error:
+        raise DatasetError(
+            f"data.path: {path} is not UTF-8 text ({error.reason} at byte {error.start}); save it as UTF-8"
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise DatasetError(
+            f"data.path: {path} is empty; expected a header line, then one row per sample"
+        ) from None
+    except (pd.errors.ParserError, OSError, ValueError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise DatasetError(f"data.path: {path} cannot be read as CSV ({reason})") from None
+    if frame.empty:
+        header = ", ".join(map(str, frame.columns))
+        raise DatasetError(f"data.path: {path} has a header ({header}) but no rows")
+    return frame
+
+
 def _load_csv(options, seed):
     import pandas as pd
 
-    path, label_column = options["path"], options["label_column"]
-    if not path or not label_column:
+    label_column = options["label_column"]
+    if not options["path"] or not label_column:
         raise DatasetError("data.path and data.label_column are required for dataset 'csv'")
-    if not Path(path).is_file():
-        raise DatasetError(f"data.path: file not found: {path}")
-    frame = pd.read_csv(path)
+    path = _existing_file(options["path"], "csv")
+    frame = _read_csv(path)
     if label_column not in frame.columns:
         raise DatasetError(choices_message("data.label_column", label_column, frame.columns))
     feature_columns = options["feature_columns"] or [c for c in frame.columns if c != label_column]
+    if label_column in feature_columns:
+        raise DatasetError(
+            f"data.feature_columns: {label_column!r} is the label column; a model trained on its own "
+            "labels would score perfectly and mean nothing"
+        )
     missing = [c for c in feature_columns if c not in frame.columns]
     if missing:
         raise DatasetError(choices_message("data.feature_columns", missing[0], frame.columns))
@@ -75,43 +114,54 @@ def _load_csv(options, seed):
     non_numeric = [c for c in feature_columns if not pd.api.types.is_numeric_dtype(features[c])]
     if non_numeric:
         raise DatasetError(f"{path}: feature columns are not numeric: {', '.join(map(str, non_numeric))}")
-    incomplete = features.columns[features.isna().any()].tolist() + (
-        [label_column] if frame[label_column].isna().any() else []
-    )
-    if incomplete:
-        raise DatasetError(f"{path}: missing values in columns: {', '.join(map(str, incomplete))}")
-    class_values, y = np.unique(frame[label_column].to_numpy(), return_inverse=True)
-    if len(class_values) < 2:
-        raise DatasetError(f"{path}: label column {label_column!r} has fewer than two classes")
-    classes = [str(c) for c in class_values]
-    return features.to_numpy(dtype=np.float32), y, classes, str(Path(path).resolve())
+    labels = frame[label_column]
+    if labels.isna().any():
+        count = int(labels.isna().sum())
+        raise DatasetError(f"{path}: label column {label_column!r} has {count} missing labels")
+    x = checked_features(features.to_numpy(), str(path), columns=[str(c) for c in feature_columns])
+    y, classes_found = classes(labels.to_numpy(), f"{path}: label column {label_column!r}")
+    return x, y, classes_found, str(path.resolve())
 
 
 SPLIT_NAMES = ("train", "val", "test")
 
 
-def _load_npz(options, seed):
-    """Arrays `x` and `y` from a .npz; `split` (train/val/test per sample) fixes the splits."""
-    path = options["path"]
-    if not path:
-        raise DatasetError("data.path is required for dataset 'npz' (a .npz file with arrays x and y)")
-    if not Path(path).is_file():
-        raise DatasetError(f"data.path: file not found: {path}")
+def _read_npz(path: Path) -> dict:
+    """The arrays of a .npz archive; pickled (object) arrays are refused, not unpickled."""
+    with open(path, "rb") as file:
+        magic = file.read(6)
+    if magic == b"\x93NUMPY":
+        raise DatasetError(f"data.path: {path} is a single .npy array; save x and y with np.savez")
+    if not magic.startswith(b"PK"):
+        raise DatasetError(f"data.path: {path} is not a NumPy .npz file (save one with np.savez)")
     try:
-        arrays = np.load(path, allow_pickle=False)
-        x, y = arrays["x"], np.asarray(arrays["y"]).reshape(-1)
-    except KeyError:
-        raise DatasetError(f"{path}: needs arrays named 'x' and 'y' (has {sorted(arrays.files)})") from None
-    except (OSError, ValueError) as error:
-        raise DatasetError(f"{path}: not a NumPy .npz file ({error})") from None
-    if len(x) != len(y):
-        raise DatasetError(f"{path}: x has {len(x)} samples but y has {len(y)}")
-    class_values, labels = np.unique(y, return_inverse=True)
-    names = arrays["class_names"] if "class_names" in arrays.files else class_values
-    loaded = (x.astype(np.float32), labels, [str(c) for c in names], str(Path(path).resolve()))
-    if "split" not in arrays.files:
+        with np.load(path, allow_pickle=False) as archive:
+            return {name: archive[name] for name in archive.files}
+    except ValueError as error:
+        if "allow_pickle" in str(error):
+            raise DatasetError(
+                f"data.path: {path} holds Python objects (pickled arrays are never loaded); save numeric "
+                "arrays x and y, and class_names as strings"
+            ) from None
+        raise DatasetError(f"data.path: {path} is not a NumPy .npz file ({error})") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as error:
+        raise DatasetError(f"data.path: {path} is not a NumPy .npz file ({error})") from None
+
+
+def _load_npz(options, seed):
+    """Arrays `x` and `y` from a .npz; `split` (train/val/test per sample) fixes the splits;
+    `class_names` names the labels by value (label k is class_names[k])."""
+    path = _existing_file(options["path"], "npz")
+    arrays = _read_npz(path)
+    if "x" not in arrays or "y" not in arrays:
+        raise DatasetError(f"{path}: needs arrays named 'x' and 'y' (has {sorted(arrays)})")
+    x = checked_features(arrays["x"], f"{path}")
+    y = single_labels(arrays["y"], len(x), f"{path}")
+    labels, names = classes(y, f"{path}", arrays.get("class_names"))
+    loaded = (x, labels, names, str(path.resolve()))
+    if "split" not in arrays:
         return loaded
-    split = np.asarray(arrays["split"]).astype(str)
+    split = np.asarray(arrays["split"]).astype(str).reshape(-1)
     unknown = sorted(set(split) - set(SPLIT_NAMES))
     if len(split) != len(y) or unknown:
         raise DatasetError(f"{path}: split must give one of {', '.join(SPLIT_NAMES)} per sample")

@@ -14,6 +14,8 @@ from kerasce.datasets.options import dataset_options
 from kerasce.datasets.sources import LOADERS
 from kerasce.errors import DatasetError, choices_message
 
+MIN_PER_CLASS = 3  # one sample of each class in each of the three splits
+
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
@@ -79,6 +81,12 @@ def _subsample(x, y, max_samples, seed):
 
     if max_samples is None or max_samples >= len(y):
         return x, y
+    n_classes = len(np.unique(y))
+    if max_samples < MIN_PER_CLASS * n_classes:
+        raise DatasetError(
+            f"data.max_samples: {max_samples} are too few for {n_classes} classes: a stratified train/"
+            f"validation/test split needs {MIN_PER_CLASS} per class, at least {MIN_PER_CLASS * n_classes}"
+        )
     kept, _ = train_test_split(np.arange(len(y)), train_size=max_samples, stratify=y, random_state=seed)
     return x[np.sort(kept)], y[np.sort(kept)]
 
@@ -88,10 +96,10 @@ def _split(x, y, val_fraction, test_fraction, seed):
     from sklearn.model_selection import train_test_split
 
     counts = np.bincount(y)
-    if counts.min() < 3:
+    if counts.min() < MIN_PER_CLASS:
         raise DatasetError(
             f"class {int(counts.argmin())} has {counts.min()} samples; a stratified "
-            "train/validation/test split needs at least 3 per class"
+            f"train/validation/test split needs at least {MIN_PER_CLASS} per class"
         )
     try:
         x_rest, x_test, y_rest, y_test = train_test_split(

@@ -5,28 +5,23 @@ Per-run figures use fixed margins: tight_layout() draws a figure once more just 
 text, and rendering is most of what a run's figures cost.
 """
 
-import matplotlib
+import functools
+import io
 
-matplotlib.use("Agg")  # files only; never needs a display
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps, cycler
+from matplotlib.collections import PolyCollection
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+from scipy.special import log_softmax
 
-import functools  # noqa: E402
-import io  # noqa: E402
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib import cycler  # noqa: E402
-from matplotlib.collections import PolyCollection  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-from scipy.special import log_softmax  # noqa: E402
-
-from kerasce.model.numerics import reference_crossentropy  # noqa: E402
+from kerasce.model.numerics import reference_crossentropy
 
 RUN_FIGURE_DPI = 80  # readable on screen; rendering time grows with the pixels
 
 # Comparisons overlay many groups: 20 distinct colours, then dashed lines for the next 20.
-MANY_LINES = cycler(linestyle=["-", "--"]) * cycler(color=plt.cm.tab20.colors)
+MANY_LINES = cycler(linestyle=["-", "--"]) * cycler(color=colormaps["tab20"].colors)
 
 
 def many_lines(axes):
@@ -34,10 +29,9 @@ def many_lines(axes):
 
 
 def png_bytes(figure, dpi: int = RUN_FIGURE_DPI) -> bytes:
-    """The figure as PNG bytes; the figure is closed."""
+    """The figure as PNG bytes (Matplotlib's Agg renderer: no display, no pyplot state)."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi)
-    plt.close(figure)
     return buffer.getvalue()
 
 
@@ -56,7 +50,8 @@ def logit_views(logits: np.ndarray, labels: np.ndarray) -> dict:
 
 def pr_curve_figure(curve: pd.DataFrame, title: str, average_precision: dict | None = None):
     """Precision against recall, one line per class, AP in the legend where given."""
-    figure, axes = plt.subplots(figsize=(7.5, 5))
+    figure = Figure(figsize=(7.5, 5))
+    axes = figure.subplots()
     for class_name, rows in curve.groupby("class", sort=False):
         label = str(class_name)
         if average_precision and class_name in average_precision:
@@ -72,7 +67,8 @@ def pr_curve_figure(curve: pd.DataFrame, title: str, average_precision: dict | N
 
 def reliability_figure(table: pd.DataFrame, title: str, ece: float | None = None):
     """Accuracy against confidence per bin, the diagonal of perfect calibration, bin counts below."""
-    figure, (top, bottom) = plt.subplots(2, 1, figsize=(6, 6), sharex=True, height_ratios=(3, 1))
+    figure = Figure(figsize=(6, 6))
+    top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(3, 1))
     filled = table[table["count"] > 0]
     width = table["upper"] - table["lower"]
     top.bar(
@@ -96,54 +92,71 @@ def reliability_figure(table: pd.DataFrame, title: str, ece: float | None = None
     return figure
 
 
-MAX_INTUITION_CLASSES = 10  # one row of panels per input class, as in the seed article
+MAX_INTUITION_CLASSES = 10  # one row of panels per input class: more would not be read
 
 
-def intuition_figures(before: dict, after: dict, class_names, ln_c: float) -> dict:
-    """The seed article's pictures, one row per input class (up to ten): the logits histogram of
+def intuition_figures(before: dict, after: dict, class_names, ln_c: float, grids=None) -> dict:
+    """The intuition pictures, one row per input class (up to ten): the logits histogram of
     every output unit, untrained (left) beside trained (right); the softmax and the log-softmax box
     plots, untrained and trained boxes side by side per unit; and the per-sample loss with ln C.
 
     `before` and `after` hold float64 arrays for the test split: `logits` (n, units),
     `probabilities` and `log_probabilities` (n, C), `losses` (n,), `labels` (n,).
-    Returns {file name: Figure}; the per-class grids are reused by the next call, so render
-    (png_bytes) them before calling again.
+    Returns {file name: Figure}, each new unless `grids` (an IntuitionGrids) lends its kept
+    per-class grids: IntuitionGrids.render does that and hands out PNG bytes only.
     """
     stages = (("untrained", before), ("trained", after))
     shown = [k for k in range(len(class_names)) if (after["labels"] == k).any()][:MAX_INTUITION_CLASSES]
+    grid = grids._per_class_grid if grids is not None else _new_per_class_grid
     one_stage_each = [(stage,) for stage in stages]
-    figures = {
-        "intuition_logits.png": _per_class_grid(
-            "logits", one_stage_each, shown, class_names, _logit_histograms
-        )
-    }
+    figures = {"intuition_logits.png": grid("logits", one_stage_each, shown, class_names, _logit_histograms)}
     for key, label, name in (
         ("probabilities", "softmax probability", "intuition_softmax_boxes.png"),
         ("log_probabilities", "log-softmax value", "intuition_log_softmax_boxes.png"),
     ):
         draw = functools.partial(_boxes, key=key, label=label)
-        figures[name] = _per_class_grid(key, [stages], shown, class_names, draw)
+        figures[name] = grid(key, [stages], shown, class_names, draw)
     figures["intuition_losses.png"] = _loss_histogram(stages, ln_c)
     return figures
 
 
-# Per-class grids are kept and redrawn for the next run with the same classes: building 20 panels'
-# axes and ticks costs Matplotlib about as much as drawing them, and a grid's runs share a layout.
-# So a grid returned by intuition_figures is only valid until the next call: render it first.
-_GRIDS: dict = {}
-_KEPT_GRIDS = 12  # a few datasets' worth (3 grids each); the oldest is dropped first
+class IntuitionGrids:
+    """The per-class grids of one process, kept and redrawn for the next run with the same
+    classes: building 20 panels' axes and ticks costs Matplotlib about as much as drawing them, and
+    a grid's runs share a layout. Only PNG bytes leave it, so nothing it hands out is overwritten."""
+
+    KEPT = 12  # a few datasets' worth (3 grids each); the oldest is dropped first
+
+    def __init__(self):
+        self.kept: dict = {}
+
+    def render(self, before: dict, after: dict, class_names, ln_c: float) -> dict[str, bytes]:
+        """{file name: PNG bytes} of intuition_figures."""
+        return {
+            name: png_bytes(figure)
+            for name, figure in intuition_figures(before, after, class_names, ln_c, self).items()
+        }
+
+    def _per_class_grid(self, view, columns, shown, class_names, draw):
+        key = (view, len(columns), tuple(shown), tuple(str(name) for name in class_names))
+        if key not in self.kept:
+            if len(self.kept) >= self.KEPT:
+                del self.kept[next(iter(self.kept))]
+            self.kept[key] = _new_per_class_grid(view, columns, shown, class_names, draw)
+            return self.kept[key]
+        return _draw_per_class_grid(self.kept[key], columns, shown, class_names, draw, fresh=False)
 
 
-def _per_class_grid(view, columns, shown, class_names, draw):
+def _new_per_class_grid(view, columns, shown, class_names, draw):
+    figure = Figure(figsize=(max(9.5, 1.5 + 4.75 * len(columns)), 1.2 + 1.9 * len(shown)))
+    figure.subplots(len(shown), len(columns), squeeze=False)
+    return _draw_per_class_grid(figure, columns, shown, class_names, draw, fresh=True)
+
+
+def _draw_per_class_grid(figure, columns, shown, class_names, draw, fresh: bool):
     """Rows: the input classes shown; a column per entry of `columns`, the (stage, data) pairs its
     panels show. `draw(axis, stages, k, class_names)` fills one panel and returns what its axes
-    mean: (title, x label, y label, legend title)."""
-    key = (view, len(columns), tuple(shown), tuple(str(name) for name in class_names))
-    figure = _GRIDS.get(key)
-    fresh = figure is None
-    if fresh:
-        figure = Figure(figsize=(max(9.5, 1.5 + 4.75 * len(columns)), 1.2 + 1.9 * len(shown)))
-        figure.subplots(len(shown), len(columns), squeeze=False)
+    mean: (title, x label, y label, legend title). A kept grid's data artists are replaced."""
     axes = np.array(figure.axes).reshape(len(shown), len(columns))
     for row, k in enumerate(shown):
         for column, stages in enumerate(columns):
@@ -158,9 +171,6 @@ def _per_class_grid(view, columns, shown, class_names, draw):
                 _label_panel(axis, f"{stage}true class {class_names[k]!r}")
     if fresh:
         _label_grid(figure, axes, *meaning)
-        if len(_GRIDS) >= _KEPT_GRIDS:
-            del _GRIDS[next(iter(_GRIDS))]
-        _GRIDS[key] = figure
     return figure
 
 
@@ -247,7 +257,8 @@ def _boxes(axis, stages, k, class_names, key, label):
 
 
 def _loss_histogram(stages, ln_c):
-    figure, axis = plt.subplots(figsize=(7, 4.5))
+    figure = Figure(figsize=(7, 4.5))
+    axis = figure.subplots()
     losses = np.concatenate([data["losses"] for _, data in stages])
     upper = max(np.percentile(losses, 99), ln_c * 1.5)
     bins = np.linspace(0, upper, 40)

@@ -32,7 +32,12 @@ def resolve_body(spec: str):
 
 def body_layers(spec: str, input_shape: tuple) -> list:
     """The layers the body function returns for `input_shape`, as a list."""
-    returned = resolve_body(spec)(tuple(input_shape))
+    try:
+        returned = resolve_body(spec)(tuple(input_shape))
+    except Exception as error:  # the user's code: its failure in one line, in its own words
+        raise BodyError(
+            f"model.body: {spec}{tuple(input_shape)} raised {type(error).__name__}: {error}"
+        ) from None
     layers = list(returned) if isinstance(returned, (list, tuple)) else [returned]
     wrong = [item for item in layers if not isinstance(item, keras.layers.Layer)]
     if wrong or not layers:

@@ -1,5 +1,5 @@
-"""Reference numerics in float64 (see shared/NUMERICS.md): the exact cross-entropy, class
-probabilities from any head output, and the share of samples in the clipped dead zone.
+"""Reference numerics in float64: the exact cross-entropy, class probabilities from any head
+output, and the share of samples in the clipped dead zone (docs/numerics.md explains each).
 Pure NumPy/SciPy: no Keras."""
 
 import math

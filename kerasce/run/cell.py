@@ -1,53 +1,98 @@
-"""One grid cell, a function of plain data: train it, evaluate it, build its record, write it.
+"""One grid cell, a function of plain data: claim it, train it, evaluate it, build its record,
+write it.
 
 An exception marks the run FAILED with its traceback and the grid goes on; an interruption marks
-it KILLED (its finished epochs are logged already) and propagates.
+it KILLED (its finished epochs are logged already) and propagates, as does a store that stops
+taking writes.
 """
 
+import contextlib
 import math
 import time
 import traceback
+from dataclasses import dataclass, field
 
 from kerasce.config.spec import RunSpec
 from kerasce.datasets import Dataset, load_dataset
 from kerasce.run.job import CellOutcome, StoreRef
+from kerasce.run.plan import claim_cell
 from kerasce.run.record import cell_record, cell_start
-from kerasce.tracking.schema import Artifact, RunRecord, Tag
-from kerasce.tracking.store import check_reachable
+from kerasce.tracking.schema import Artifact, RunRecord
+from kerasce.tracking.store import check_reachable, write_failure, writes_to
 from kerasce.tracking.writer import open_experiment
 from kerasce.training.fit import train_run
 from kerasce.training.result import TrainingResult
+from kerasce.vocabulary import Outcome, RunStatus
 
 
-def dataset_for(spec: RunSpec, cache: dict) -> Dataset:
-    """The cell's dataset split, loaded once per process."""
-    if spec.dataset_key not in cache:
-        cache[spec.dataset_key] = load_dataset(spec.config["data"], spec.config["seed"])
-    return cache[spec.dataset_key]
+@dataclass
+class ProcessCache:
+    """What a process keeps between the cells it runs: their dataset splits, its figure layouts."""
+
+    datasets: dict = field(default_factory=dict)
+    grids: object = None  # an IntuitionGrids, made with the first cell (it imports Matplotlib)
+
+    def dataset_for(self, spec: RunSpec) -> Dataset:
+        """The cell's dataset split, loaded once per process."""
+        if spec.dataset_key not in self.datasets:
+            self.datasets[spec.dataset_key] = load_dataset(spec.config["data"], spec.config["seed"])
+        return self.datasets[spec.dataset_key]
+
+    def intuition_grids(self):
+        if self.grids is None:
+            from kerasce.evaluate.figures import IntuitionGrids
+
+            self.grids = IntuitionGrids()
+        return self.grids
 
 
-def run_cell(spec: RunSpec, store: StoreRef, datasets: dict) -> CellOutcome:
-    """Train, evaluate and record one cell into `store`; `datasets` caches loaded splits."""
-    dataset = dataset_for(spec, datasets)
+def run_cell(spec: RunSpec, store: StoreRef, cache: ProcessCache) -> CellOutcome:
+    """Claim, train, evaluate and record one cell into `store`, with what this process keeps.
+    A cell another invocation finished or is training is skipped; a store that stops taking writes
+    (a full disk, a read-only file system) ends the grid with StoreUnavailable."""
+    dataset = cache.dataset_for(spec)
     tracker = open_experiment(store.tracking_uri, store.experiment_name)
-    run = tracker.start_run(cell_start(spec, dataset, store.parent_run_id))
+    identity = spec.identity(dataset.fingerprint)
+    with writes_to(tracker.uri):
+        run = claim_cell(tracker, cell_start(spec, dataset, store.parent_run_id), identity, store)
+    if isinstance(run, str):
+        return CellOutcome(spec.run_name, Outcome.SKIPPED, f"{spec.run_name}: skipped, {run}")
     started = time.perf_counter()
     try:
         result = train_run(spec.resolved, dataset, on_epoch=run.log_epoch)
-        record, test_metrics = cell_record(spec, dataset, result)
+        record, test_metrics = cell_record(spec, dataset, result, cache.intuition_grids())
         run.complete(record)
     except KeyboardInterrupt:
-        run.finish("KILLED")
+        end_quietly(run, RunStatus.KILLED)
         raise
     except Exception as error:
-        if interrupted(error):
-            run.finish("KILLED")
-            raise KeyboardInterrupt from error
-        check_reachable(tracker.uri)  # a tracking server that went away ends the grid, not just this cell
-        run.complete(RunRecord(texts={Artifact.TRACEBACK: traceback.format_exc()}, status="FAILED"))
-        return CellOutcome(spec.run_name, "FAILED", f"FAILED {spec.run_name}: see traceback.txt in its run")
+        return failed(spec, run, tracker.uri, error)
     seconds = time.perf_counter() - started
-    return CellOutcome(spec.run_name, "FINISHED", summary_line(spec, result, test_metrics, seconds))
+    return CellOutcome(spec.run_name, Outcome.FINISHED, summary_line(spec, result, test_metrics, seconds))
+
+
+def failed(spec: RunSpec, run, uri: str, error: Exception) -> CellOutcome:
+    """A cell that raised: FAILED with its traceback, unless the error is an interruption in
+    disguise, the store refusing writes, or a tracking server gone (those end the grid)."""
+    if interrupted(error):
+        end_quietly(run, RunStatus.KILLED)
+        raise KeyboardInterrupt from error
+    store_down = write_failure(error, uri)
+    if store_down is not None:
+        end_quietly(run, RunStatus.FAILED)
+        raise store_down from None
+    check_reachable(uri)  # a tracking server that went away ends the grid, not just this cell
+    texts = {Artifact.TRACEBACK: traceback.format_exc()}
+    with writes_to(uri):
+        run.complete(RunRecord(texts=texts, status=RunStatus.FAILED))
+    return CellOutcome(spec.run_name, Outcome.FAILED, f"FAILED {spec.run_name}: see traceback.txt in its run")
+
+
+def end_quietly(run, status: RunStatus) -> None:
+    """End a run as `status` if the store still takes it; else the next invocation marks it
+    KILLED (its process will be gone)."""
+    with contextlib.suppress(Exception):
+        run.finish(status)
 
 
 def interrupted(error: BaseException) -> bool:
@@ -59,25 +104,6 @@ def interrupted(error: BaseException) -> bool:
             return True
         error = error.__context__
     return False
-
-
-def run_cell_once(spec: RunSpec, store: StoreRef, datasets: dict) -> CellOutcome:
-    """run_cell for an executor that may start a cell again after the process running it died (Ray
-    retries such a task): the dead attempt's run of this grid invocation, left RUNNING, is marked
-    KILLED, and a cell this invocation has FINISHED already is not run a second time."""
-    dataset = dataset_for(spec, datasets)
-    tracker = open_experiment(store.tracking_uri, store.experiment_name)
-    attempts = [
-        run
-        for run in tracker.runs_by_tag(Tag.CELL_HASH, spec.identity(dataset.fingerprint))
-        if run["tags"].get(Tag.PARENT_RUN) == store.parent_run_id
-    ]
-    if any(run["status"] == "FINISHED" for run in attempts):
-        return CellOutcome(spec.run_name, "FINISHED", f"{spec.run_name}: FINISHED by an earlier attempt")
-    for run in attempts:
-        if run["status"] == "RUNNING":  # one task per cell and invocation: its process is gone
-            tracker.end_run(run["run_id"], "KILLED")
-    return run_cell(spec, store, datasets)
 
 
 def summary_line(spec: RunSpec, result: TrainingResult, test_metrics: dict, seconds: float) -> str:

@@ -14,7 +14,6 @@ import multiprocessing
 import os
 import queue
 import signal
-import sys
 from collections.abc import Iterator
 from typing import Protocol
 
@@ -22,6 +21,7 @@ from kerasce.config.spec import RunSpec
 from kerasce.errors import KerasceError
 from kerasce.framework import import_keras_quietly
 from kerasce.run.job import CellOutcome, StoreRef
+from kerasce.run.provenance import keras_backend
 
 POLL_SECONDS = 1.0
 EXIT_SECONDS = 30  # a finished worker's own exit (framework clean-up) before it is terminated
@@ -44,9 +44,7 @@ def raise_interrupt(signum, frame):
 
 def process_backend() -> str:
     """The Keras backend this process runs (fixed once Keras is imported)."""
-    if "keras" in sys.modules:
-        return sys.modules["keras"].backend.backend()
-    return os.environ.get("KERAS_BACKEND", "tensorflow")
+    return keras_backend()
 
 
 def by_backend(cells: list[RunSpec]) -> dict[str, list[RunSpec]]:
@@ -66,6 +64,7 @@ class InProcess:
 
     def __init__(self, datasets: dict | None = None):
         self.datasets = datasets if datasets is not None else {}
+        self.cache = None  # the ProcessCache of the cells run here (made with the first)
 
     def describe(self, cells: list[RunSpec]) -> str:
         return "in this process"
@@ -78,10 +77,11 @@ class InProcess:
                 "worker processes started with that backend (run them with --jobs 2 or more)"
             )
         import_keras_quietly()  # only when cells really run here, not in a pool's parent
-        from kerasce.run.cell import run_cell
+        from kerasce.run.cell import ProcessCache, run_cell
 
+        self.cache = self.cache or ProcessCache(self.datasets)
         for spec in cells:
-            yield run_cell(spec, store, self.datasets)
+            yield run_cell(spec, store, self.cache)
 
 
 def limit_threads(backend: str, threads: int) -> None:
@@ -102,12 +102,12 @@ def _worker(backend: str, tasks, results, store: StoreRef, threads: int):
     signal.signal(signal.SIGTERM, raise_interrupt)
     import_keras_quietly()
     limit_threads(backend, threads)
-    from kerasce.run.cell import run_cell
+    from kerasce.run.cell import ProcessCache, run_cell
 
-    datasets = {}
+    cache = ProcessCache()
     try:
         while (spec := tasks.get()) is not None:
-            results.put(run_cell(spec, store, datasets))
+            results.put(run_cell(spec, store, cache))
         signal.signal(signal.SIGTERM, signal.SIG_DFL)  # no run left to end KILLED: exit quietly
     except KeyboardInterrupt:
         os._exit(130)  # the run is marked KILLED already; no traceback noise from a worker

@@ -31,6 +31,9 @@ def _check_body(body: str, input_shape: tuple) -> None:
     """A user's body is built once here, so a broken one fails before any run starts (this
     imports Keras, for grids with a body only)."""
     if body:
+        from kerasce.framework import import_keras_quietly
+
+        import_keras_quietly()
         from kerasce.model.body import check_body
 
         check_body(body, input_shape)

@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from kerasce.vocabulary import Outcome
+
 
 @dataclass(frozen=True)
 class StoreRef:
@@ -10,10 +12,11 @@ class StoreRef:
     tracking_uri: str
     experiment_name: str
     parent_run_id: str
+    rerun: bool = False  # train cells that have a FINISHED run already
 
 
 @dataclass(frozen=True)
 class CellOutcome:
     run_name: str
-    status: str  # FINISHED | FAILED
+    status: Outcome
     summary: str

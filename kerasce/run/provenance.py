@@ -4,6 +4,7 @@ import functools
 import os
 import platform
 import subprocess
+import sys
 from importlib import metadata
 from pathlib import Path
 
@@ -21,11 +22,18 @@ def provenance_tags() -> dict:
             tags[f"{Tag.VERSION}{package}"] = metadata.version(package)
         except metadata.PackageNotFoundError:
             tags[f"{Tag.VERSION}{package}"] = "not installed"
-    tags[Tag.KERAS_BACKEND] = os.environ.get("KERAS_BACKEND", "tensorflow")
+    tags[Tag.KERAS_BACKEND] = keras_backend()
     # TensorFlow turns oneDNN on by default on x86 CPUs; it changes float summation order.
     tags[Tag.ONEDNN] = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset (TensorFlow default: on)")
     tags.update(_git_state())
     return tags
+
+
+def keras_backend() -> str:
+    """The Keras backend of this process: Keras' own answer once it is loaded."""
+    if "keras" in sys.modules:
+        return sys.modules["keras"].backend.backend()
+    return os.environ.get("KERAS_BACKEND", "tensorflow")
 
 
 def _git_state() -> dict:

@@ -3,10 +3,10 @@ started and stopped with the grid.
 
 Each cell is one task with its CPU share and its backend in the task's runtime environment
 (KERAS_BACKEND: Ray starts workers per environment, so one cluster runs a mixed-backend grid). A
-task whose worker process dies is retried; `run_cell_once` makes a retry end the dead attempt's
-run KILLED and never produce a second FINISHED run. Ctrl-C cancels the tasks: a running one gets
-a KeyboardInterrupt, so its run ends KILLED as in any other executor. Ray is imported only here,
-and only when this executor is chosen.
+task whose worker process dies is retried; the cell's claim (run/plan.py) makes a retry end the
+dead attempt's run KILLED and never produce a second FINISHED run. Ctrl-C cancels the tasks: a
+running one gets a KeyboardInterrupt, so its run ends KILLED as in any other executor. Ray is
+imported only here, and only when this executor is chosen.
 """
 
 import contextlib
@@ -16,10 +16,12 @@ import signal
 import socket
 from collections.abc import Iterator
 
+from kerasce.command import COMMAND_ENVIRONMENT
 from kerasce.config.spec import RunSpec
 from kerasce.errors import KerasceError
 from kerasce.run.executors import POLL_SECONDS, available_cores, by_backend, limit_threads
 from kerasce.run.job import CellOutcome, StoreRef
+from kerasce.vocabulary import Outcome, RunStatus
 
 RETRIES = 3  # attempts after a worker died, per cell
 CONNECT_TIMEOUT = 5  # seconds for an address to accept a connection before ray.init is tried
@@ -79,22 +81,22 @@ def ray_session(address: str | None = None, cpus: int | None = None):
         ray.shutdown()
 
 
-_worker_state = {"datasets": {}, "ready": False}  # per Ray worker process, reused across its tasks
+_worker_state = {"cache": None}  # per Ray worker process, reused across its tasks
 
 
 def ray_cell(spec: RunSpec, store: StoreRef, threads: int):
     """The task: one cell in a Ray worker whose KERAS_BACKEND the runtime environment set. A lost
     tracking server comes back as a value, so the driver ends the grid with it."""
     from kerasce.framework import import_keras_quietly
-    from kerasce.run.cell import run_cell_once
+    from kerasce.run.cell import ProcessCache, run_cell
 
-    if not _worker_state["ready"]:
+    if _worker_state["cache"] is None:
         _interruptible()
         import_keras_quietly()
         limit_threads(os.environ.get("KERAS_BACKEND", "tensorflow"), threads)
-        _worker_state["ready"] = True
+        _worker_state["cache"] = ProcessCache()
     try:
-        return run_cell_once(spec, store, _worker_state["datasets"])
+        return run_cell(spec, store, _worker_state["cache"])
     except KerasceError as error:
         return error
 
@@ -105,6 +107,10 @@ def _interruptible() -> None:
     with contextlib.suppress(ValueError):  # not the main thread: nothing to restore
         if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
             signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def command_environment() -> dict:
+    return {name: os.environ[name] for name in COMMAND_ENVIRONMENT if name in os.environ}
 
 
 class RayExecutor:
@@ -127,7 +133,9 @@ class RayExecutor:
             "num_cpus": self.cpus_per_cell,
             # Retried on system failures only (a dead worker); a cell's own error is a FAILED run.
             "max_retries": self.retries,
-            "runtime_env": {"env_vars": {"KERAS_BACKEND": backend}},
+            # the command's settings (bounded MLflow retries) travel with the task: a cluster's
+            # workers do not inherit this process's environment
+            "runtime_env": {"env_vars": {**command_environment(), "KERAS_BACKEND": backend}},
         }
 
     def run(self, cells: list[RunSpec], store: StoreRef) -> Iterator[CellOutcome]:
@@ -151,7 +159,9 @@ class RayExecutor:
             result = self.ray.get(ref)
         except self.ray.exceptions.RayError as error:  # its worker died on every attempt, or the task broke
             reason = str(error).strip().splitlines()[0][:300]
-            return CellOutcome(spec.run_name, "FAILED", f"FAILED {spec.run_name}: Ray task failed: {reason}")
+            return CellOutcome(
+                spec.run_name, Outcome.FAILED, f"FAILED {spec.run_name}: Ray task failed: {reason}"
+            )
         if isinstance(result, KerasceError):
             raise result
         return result
@@ -179,5 +189,5 @@ def end_running_cells(store: StoreRef) -> None:
 
     tracker = open_experiment(store.tracking_uri, store.experiment_name)
     for run in tracker.runs_by_tag(Tag.PARENT_RUN, store.parent_run_id):
-        if run["status"] == "RUNNING":
-            tracker.end_run(run["run_id"], "KILLED")
+        if run["status"] == RunStatus.RUNNING:
+            tracker.end_run(run["run_id"], RunStatus.KILLED)

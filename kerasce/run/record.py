@@ -129,8 +129,11 @@ def grid_texts(experiment_config: dict, specs: list[RunSpec], datasets: dict) ->
     }
 
 
-def cell_record(spec: RunSpec, dataset: Dataset, result: TrainingResult) -> tuple[RunRecord, dict]:
-    """Everything a finished training produced: (the record, the test metrics for the summary)."""
+def cell_record(
+    spec: RunSpec, dataset: Dataset, result: TrainingResult, grids=None
+) -> tuple[RunRecord, dict]:
+    """Everything a finished training produced: (the record, the test metrics for the summary).
+    `grids`: the process's IntuitionGrids, whose kept layouts make the intuition figures cheaper."""
     run = spec.resolved
     test_metrics, notes = evaluate_predictions(dataset.y_test, result.test_probabilities, dataset.class_names)
     test_metrics = {"loss": result.test_loss, **test_metrics}
@@ -155,7 +158,9 @@ def cell_record(spec: RunSpec, dataset: Dataset, result: TrainingResult) -> tupl
     )
     record.texts = run_texts(spec.config, dataset, result, curve, calibration)
     if run.train.figures:
-        record.images = run_figures(run, dataset, result, test_metrics, curve, calibration)
+        record.images = run_figures(
+            run, dataset, result, test_metrics, curve, calibration, spec.draws_intuition, grids
+        )
     if run.train.save_model:
         record.files = {Artifact.MODEL: saved_model_bytes(result.model)}
     return record, test_metrics
@@ -232,12 +237,15 @@ def run_texts(config: dict, dataset: Dataset, result: TrainingResult, curve, cal
     return texts
 
 
-def run_figures(run: RunConfig, dataset, result, test_metrics, curve, calibration) -> dict:
-    """The run's pictures as PNG bytes: PR curve, reliability diagram, the intuition figures."""
+def run_figures(
+    run: RunConfig, dataset, result, test_metrics, curve, calibration, intuition: bool, grids=None
+) -> dict:
+    """The run's pictures as PNG bytes: PR curve, reliability diagram, and when the cell draws its
+    group's intuition figures (`intuition`), those, drawn with `grids` (an IntuitionGrids) if given."""
     # Imported here: a grid's parent process builds records of its own (grid_start) but draws
     # nothing, and Matplotlib costs it half a second to import.
     from kerasce.evaluate.figures import (
-        intuition_figures,
+        IntuitionGrids,
         logit_views,
         png_bytes,
         pr_curve_figure,
@@ -252,14 +260,16 @@ def run_figures(run: RunConfig, dataset, result, test_metrics, curve, calibratio
     }
     if calibration is not None:
         figures[Artifact.RELIABILITY_FIGURE] = reliability_figure(
-            calibration, f"Reliability: {title}", test_metrics.get("ece")
+            calibration, f"Reliability, test split: {title}", test_metrics.get("ece")
         )
-    if np.isfinite(result.test_logits).all():
+    images = {name: png_bytes(figure) for name, figure in figures.items()}
+    if intuition and np.isfinite(result.test_logits).all():
         views = [
             logit_views(logits, dataset.y_test) for logits in (result.test_logits_before, result.test_logits)
         ]
-        figures.update(intuition_figures(*views, dataset.class_names, math.log(dataset.n_classes)))
-    return {name: png_bytes(figure) for name, figure in figures.items()}
+        grids = grids or IntuitionGrids()
+        images.update(grids.render(*views, dataset.class_names, math.log(dataset.n_classes)))
+    return images
 
 
 def class_average_precision(test_metrics: dict, dataset: Dataset) -> dict:

@@ -1,26 +1,22 @@
 """Reading runs back through MLflow's public API (search_runs, the client, artifacts)."""
 
 import io
-import os
 
 import mlflow
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
 from kerasce.errors import KerasceError
-from kerasce.tracking.store import collector_paused, resolve_tracking_uri, store_lock
+from kerasce.tracking.store import collector_paused, open_store, resolve_tracking_uri
 
 
 class StoreReader:
     """The runs of a store as DataFrames, and their CSV artifacts as tables."""
 
     def __init__(self, tracking_uri: str | None):
-        # One artifact at a time is read: MLflow's per-download progress bar would only be noise.
-        os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
         self.uri = resolve_tracking_uri(tracking_uri)
-        with store_lock(self.uri):
-            self.client = MlflowClient(self.uri)
-            self.client.search_experiments(max_results=1)
+        open_store(self.uri, create=False)  # a reader never creates a store
+        self.client = MlflowClient(self.uri)
         mlflow.set_tracking_uri(self.uri)
 
     def experiment_ids(self) -> dict[str, str]:

@@ -105,6 +105,110 @@ class Metric:
     VALIDATION_PREFIX = "validation_"
 
 
+# What each stored name means, written once: docs/records.md renders its tables from these
+# (kerasce/tracking/schema_doc.py), and its test fails when a name above has no meaning here.
+TAG_MEANINGS = {
+    Tag.LOSS_PATH: "the path the compiled loss really took, measured by the probe",
+    Tag.NAN_STATUS: "what the run did about non-finite batches (per `train.on_nan`)",
+    Tag.CELL_HASH: "hash of the cell's resolved config and dataset fingerprint: the cell's identity",
+    Tag.DATASET_FINGERPRINT: "hash of the split arrays and class names",
+    Tag.DATASET: "the dataset's name, for filtering in the UI",
+    Tag.FORMULATION: "the head and loss wiring, for filtering in the UI",
+    Tag.PRECISION: "the dtype policy, for filtering in the UI",
+    Tag.KERAS_BACKEND: "the Keras backend the run trained on",
+    Tag.HEAD: "a user's head and loss as the audit reads them (kerasce.MlflowLogger)",
+    Tag.VERSION: "the version of each package the run used (python, tensorflow, keras, mlflow, numpy, "
+    "scikit-learn, pandas, kerasce)",
+    Tag.ONEDNN: "TensorFlow's oneDNN setting (it changes float summation order)",
+    Tag.DETERMINISTIC: "whether the run was seeded and TensorFlow op determinism was on",
+    Tag.WEIGHTS_HASH: "hash of the final weights: the same config twice gives the same hash",
+    Tag.GIT_COMMIT: "the code's commit, when run inside a git checkout",
+    Tag.GIT_DIRTY: "whether that checkout had uncommitted changes",
+    Tag.HOST: "the machine that made the run",
+    Tag.PID: "the process that made the run",
+    Tag.PID_START: "that process's start time: with the host and pid, tells a live run from a dead one",
+    Tag.HEARTBEAT: "time of the last finished epoch; a run on another host without one for 15 minutes "
+    "counts as dead",
+    Tag.UNDEFINED_METRICS: "metrics left out and why (a class absent from the test split, non-finite "
+    "predictions), or `none`",
+    Tag.KIND: "what the run is",
+    Tag.CELLS: "on a grid run: how many cells the grid has",
+    Tag.SKIPPED_CELLS: "on a grid run: cells skipped because a FINISHED run of them existed",
+    Tag.FAILED_CELLS: "on a grid run: cells whose run failed",
+    Tag.PARENT_RUN: "a cell run's grid run (MLflow nests the cells under it)",
+    Tag.RUN_NAME: "`dataset / formulation / precision / other grid keys / seed N`, or `grid: NAME (N runs)`",
+    Tag.NOTE: "the run's Description in the UI: what was trained, the loss path and what it means, the "
+    "NaN/Inf events and the headline test metrics",
+    Tag.SOURCE_NAME: "the UI's Source: the command that made the run",
+    Tag.SOURCE_TYPE: "`LOCAL`",
+    Tag.SOURCE_GIT_COMMIT: "the code's commit, as the UI shows it",
+    Tag.DATA_CONTEXT: "on a dataset input: `train`, `validation` or `test`",
+}
+KIND_MEANINGS = {
+    Kind.CELL: "one grid cell: one model trained and evaluated",
+    Kind.GRID: "one invocation of a grid, parent of its cell runs",
+    Kind.COMPARISON: "a comparison of runs (python -m kerasce.compare), beside the runs it compares",
+}
+# Per-epoch metrics (step = epoch), beside Keras' own logs (`loss`, `accuracy`, `val_loss`, ...).
+EPOCH_METRIC_MEANINGS = {
+    "val_average_precision": "validation AP: positive class for two classes, macro otherwise",
+    "clip_saturation_rate": "share of the epoch's training samples whose true-class probability, as the "
+    "head gave it, was below 1e-7 (the clipped dead zone)",
+    "max_abs_logit": "the largest |logit| on the validation split",
+    "grad_norm": "mean global gradient norm over the epoch's finite steps, unscaled",
+    "nonfinite_batches": "batches whose loss or gradient norm was not finite",
+    "skipped_steps": "steps dynamic loss scaling skipped under mixed_float16",
+}
+METRIC_MEANINGS = {
+    Metric.INITIAL_LOSS: "the validation loss before training",
+    Metric.LN_NUM_CLASSES: "ln C, what the initial loss of an untrained head should be near",
+    Metric.NAN_EVENT_COUNT: "non-finite batches (each a row of nan_events.csv)",
+    Metric.FIRST_NAN_STEP: "global step of the first one (only when there was one)",
+    Metric.SKIPPED_STEPS_TOTAL: "steps loss scaling skipped: counted, not events",
+    Metric.EPOCHS_COMPLETED: "epochs trained",
+    Metric.TRAIN_SECONDS: "wall time of the fit",
+    Metric.PEAK_CLIP_SATURATION: "the largest per-epoch clip_saturation_rate: whether a run reached the "
+    "dead zone",
+    Metric.PEAK_ABS_LOGIT: "the largest per-epoch max_abs_logit",
+}
+# Metrics on the test split (Metric.TEST_PREFIX); kerasce.MlflowLogger logs the same on the user's
+# validation data with Metric.VALIDATION_PREFIX instead.
+TEST_METRIC_MEANINGS = {
+    "test_loss": "the compiled loss",
+    "test_accuracy": "a sample with non-finite predictions counts as wrong",
+    "test_ece": "expected calibration error, 15 equal-width bins, top label",
+    "test_brier": "Brier score",
+    "test_nll": "negative log-likelihood of the probabilities",
+    "test_nonfinite_prediction_rate": "share of samples whose predictions are not finite; every other "
+    "metric is computed on the finite rows",
+    "test_average_precision.<class>": "multi-class: AP per class",
+    "test_average_precision_macro": "multi-class: mean AP over classes",
+    "test_average_precision_micro": "multi-class: AP of all classes pooled",
+    "test_roc_auc": "ROC AUC (one-vs-rest for more than two classes)",
+    "test_average_precision": "two classes: AP of the positive class",
+    "test_precision_at_0.5": "two classes: precision at threshold 0.5",
+    "test_recall_at_0.5": "two classes: recall at threshold 0.5",
+    "test_f1_at_0.5": "two classes: F1 at threshold 0.5",
+    "test_best_f1": "two classes: the best F1 over thresholds",
+    "test_best_f1_threshold": "two classes: its threshold",
+    "test_precision_at_recall_0.9": "two classes: precision at recall 0.9",
+}
+ARTIFACT_MEANINGS = {
+    Artifact.CONFIG: "the resolved cell config (on a grid run: the grid's config)",
+    Artifact.GRID: "on a grid run: one row per cell",
+    Artifact.HISTORY: "the per-epoch metrics",
+    Artifact.NAN_EVENTS: "one row per non-finite batch: " + ", ".join(NAN_EVENT_COLUMNS),
+    Artifact.TEST_PREDICTIONS: "`label` and one `p_<class>` column per class, so any metric can be "
+    "recomputed",
+    Artifact.PR_CURVE: "`class, threshold, precision, recall`",
+    Artifact.RELIABILITY: "`bin, lower, upper, count, mean_confidence, accuracy`",
+    Artifact.PR_FIGURE: "the precision-recall curves (left out with `train.figures = false`)",
+    Artifact.RELIABILITY_FIGURE: "the reliability diagram (likewise)",
+    Artifact.MODEL: "the trained model, with `train.save_model = true`",
+    Artifact.TRACEBACK: "the error of a run that FAILED",
+}
+
+
 @dataclass
 class InputSplit:
     """One split a run trained or was evaluated on, logged as an MLflow dataset input."""

@@ -5,41 +5,62 @@ plain file store). `--tracking-uri` or MLFLOW_TRACKING_URI point elsewhere, a se
 """
 
 import contextlib
-import fcntl
+import errno
 import gc
-import logging
 import os
 from pathlib import Path
 
 import requests
 
 from kerasce.command import first_line
-from kerasce.errors import StoreUnavailable
+from kerasce.errors import StoreUnavailable, choices_message
+from kerasce.tracking import sqlite
+from kerasce.tracking.sqlite import StoreError
 
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
 REACHABILITY_TIMEOUT = 5  # seconds to wait for a tracking server's /health at start
-
-# A tracking server that goes away must fail the current run within seconds, not minutes:
-# bound MLflow's HTTP retries unless the user chose otherwise. (Read by MLflow per request.)
-os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
-os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
-os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
-
-
-# "Creating initial MLflow database tables..." on every new store is not news to a user.
-logging.getLogger("mlflow.store.db.utils").setLevel(logging.WARNING)
 
 
 class TrackingUnavailable(StoreUnavailable):
     """The tracking server cannot be reached."""
 
 
+# What MLflow can store runs in; a plain path or file: is the retired file store.
+SCHEMES = ("sqlite", "http", "https", "postgresql", "mysql", "mssql", "databricks")
+
+
 def resolve_tracking_uri(uri: str | None = None) -> str:
     """The URI given, else MLFLOW_TRACKING_URI, else the SQLite store in ./mlruns."""
-    uri = uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
-    if uri.startswith("sqlite:///"):
-        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    return uri
+    return uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+
+
+def check_uri(uri: str) -> None:
+    """StoreError for a tracking URI that names no store MLflow can use, saying what would."""
+    scheme = uri.partition("://")[0].partition("+")[0] if "://" in uri else ""
+    if scheme in ("", "file"):
+        folder = Path(uri.removeprefix("file://"))
+        suggestion = folder if folder.suffix == ".db" else folder / "mlflow.db"
+        raise StoreError(
+            f"tracking URI {uri!r} names a folder, MLflow's retired file store; keep the runs in a "
+            f"database there instead: sqlite:///{suggestion}"
+        )
+    if scheme not in SCHEMES:
+        raise StoreError(choices_message(f"tracking URI {uri!r}: scheme", scheme, SCHEMES))
+    if scheme == "sqlite" and (not uri.startswith("sqlite:///") or ":memory:" in uri):
+        raise StoreError(
+            f"tracking URI {uri!r}: a SQLite store is a file, sqlite:///relative/path.db or "
+            "sqlite:////absolute/path.db"
+        )
+
+
+def open_store(uri: str, create: bool = True) -> None:
+    """Make sure `uri` is a store kerasce can use before anything runs: a server that answers, or
+    a complete SQLite file (created whole when missing and `create`)."""
+    check_uri(uri)
+    check_reachable(uri)
+    path = sqlite_path(uri)
+    if path is not None:
+        sqlite.prepare(path, artifact_root(uri), create)
 
 
 def artifact_root(uri: str) -> str | None:
@@ -54,18 +75,14 @@ def sqlite_path(uri: str) -> Path | None:
 
 @contextlib.contextmanager
 def store_lock(uri: str):
-    """Serialise store creation between processes: MLflow creates an empty SQLite store's tables
-    on first use, and two processes doing that at once collide."""
+    """Serialise store creation and cell claims between processes (SQLite stores: a file lock
+    beside the database; a server's database serialises its own writes)."""
     path = sqlite_path(uri)
     if path is None:
         yield
         return
-    with open(path.with_name(path.name + ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with sqlite.store_lock(path):
+        yield
 
 
 def check_reachable(uri: str) -> None:
@@ -95,3 +112,51 @@ def collector_paused():
     finally:
         if was_enabled:
             gc.enable()
+
+
+# Signs, in an error or anything it was raised from, that the store itself cannot take writes.
+WRITE_FAILURES = {
+    errno.ENOSPC: "disk full",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "read-only file system",
+}
+WRITE_FAILURE_TEXTS = {
+    "database or disk is full": "disk full",
+    "no space left on device": "disk full",
+    "readonly database": "read-only store",
+    "read-only file system": "read-only file system",
+    "disk i/o error": "disk I/O error",
+}
+
+
+def write_failure(error: BaseException, uri: str) -> StoreUnavailable | None:
+    """The StoreUnavailable to end a grid with when `error` is the store refusing a write (a full
+    disk, a read-only file system), else None."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        reason = WRITE_FAILURES.get(getattr(error, "errno", None))
+        text = str(error).lower()
+        reason = reason or next((why for sign, why in WRITE_FAILURE_TEXTS.items() if sign in text), None)
+        if reason:
+            where = getattr(error, "filename", None) or sqlite_path(uri) or uri
+            return StoreUnavailable(
+                f"{reason} writing to {where}: free space (or make it writable) and repeat the command "
+                "to resume; finished cells are skipped"
+            )
+        error = error.__cause__ or error.__context__
+    return None
+
+
+@contextlib.contextmanager
+def writes_to(uri: str):
+    """The store refusing a write inside the block surfaces as StoreUnavailable (exit 3)."""
+    try:
+        yield
+    except StoreUnavailable:
+        raise
+    except Exception as error:
+        failure = write_failure(error, uri)
+        if failure is None:
+            raise
+        raise failure from None

@@ -1,10 +1,8 @@
 """Writing runs: a run is started from a RunStart, streams its epochs, and is completed from a
 RunRecord in as few MLflow calls as it can (one batch of metrics and tags, one artifact upload)."""
 
-import contextlib
 import functools
 import math
-import sqlite3
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -25,10 +23,9 @@ from kerasce.tracking.schema import (
 )
 from kerasce.tracking.store import (
     artifact_root,
-    check_reachable,
     collector_paused,
+    open_store,
     resolve_tracking_uri,
-    sqlite_path,
     store_lock,
 )
 
@@ -41,15 +38,10 @@ class Tracker:
     def __init__(self, tracking_uri: str | None, experiment_name: str):
         self.uri = resolve_tracking_uri(tracking_uri)
         self.experiment_name = experiment_name
-        check_reachable(self.uri)
-        with store_lock(self.uri):
-            self.client = MlflowClient(self.uri)
-            self.client.search_experiments(max_results=1)  # creates an empty store's tables, under the lock
+        open_store(self.uri, create=True)
+        self.client = MlflowClient(self.uri)
+        with store_lock(self.uri):  # two processes creating one experiment: one creates it
             self.experiment_id = self._experiment_id(experiment_name)
-            path = sqlite_path(self.uri)
-            if path is not None:  # WAL: readers do not block the writers of parallel workers
-                with contextlib.closing(sqlite3.connect(path)) as connection:
-                    connection.execute("PRAGMA journal_mode=WAL")
 
     def _experiment_id(self, name: str) -> str:
         experiment = self.client.get_experiment_by_name(name)
