@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 # when it is imported, so that is a second process); tests/test_backends.py mixes both in a grid.
 JAX_TESTS := tests/test_loss_path.py tests/test_instruments.py tests/test_training.py tests/test_heads.py \
 	tests/test_rebuild.py tests/test_audit_models.py tests/test_user_model.py tests/test_callback.py tests/test_batches.py \
-	tests/test_real_models.py
+	tests/test_real_models.py tests/test_repair.py
 
 # Two pytest workers (one per core here): tests/conftest.py keeps a shared fixture's users on one.
 PARALLEL ?= -n 2 --dist loadgroup

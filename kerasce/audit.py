@@ -98,6 +98,7 @@ def _fix_path(arguments) -> Path | None:
 
 def audit_command(arguments) -> int:
     precisions = tuple(p.strip() for p in arguments.precisions.split(",") if p.strip())
+    _import_framework()
     out = _fix_path(arguments)
     options = {"precisions": precisions, "imports": tuple(arguments.imports)}
     result = run(arguments.model, data=arguments.data, backends=arguments.backends, **options)
@@ -136,14 +137,19 @@ def fix(arguments, result, out: Path):
     return write_repair(model, result.heads, out, features, checked, reaudit)
 
 
-def run(model, data=None, backends=False, **options):
-    """The audit itself (kerasce.diagnose.auditing.audit), imported on use: --help starts no framework."""
+def _import_framework() -> None:
+    """Keras, imported on use (--help starts no framework); TensorFlow without its start-up lines."""
     import os
 
     if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
         from kerasce.framework import import_keras_quietly
 
-        import_keras_quietly()  # TensorFlow without its start-up lines
+        import_keras_quietly()
+
+
+def run(model, data=None, backends=False, **options):
+    """The audit itself (kerasce.diagnose.auditing.audit)."""
+    _import_framework()
     from kerasce.diagnose.auditing import audit
 
     return audit(model, data=data, backends=backends, **options)

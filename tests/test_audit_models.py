@@ -16,6 +16,8 @@ EXPECTED = {  # loss path under float32, mixed_float16, mixed_bfloat16
     "mlp_sigmoid": PROBABILITY_HEAD,
     "cnn_logits": (F, F, F),
     "cnn_separate_softmax": PROBABILITY_HEAD,
+    "cnn_conv_head": PROBABILITY_HEAD,
+    "tagger_sigmoid": PROBABILITY_HEAD,
 }
 
 

@@ -137,7 +137,22 @@ def linear_config(config: dict, heads: list[Head]) -> dict:
             "dtype": old.get("dtype"),
             "activation": "linear",
         }
+        _drop_mask_arguments(entry, head)
     return config
+
+
+def _drop_mask_arguments(entry: dict, head: Head) -> None:
+    """A Softmax layer is called with `mask=`; the linear Activation replacing it takes none. A
+    mask that is set cannot be carried to the logits: refused."""
+    for node in entry.get("inbound_nodes", []):
+        arguments = node.get("kwargs", {}) if isinstance(node, dict) else {}
+        if arguments.get("mask") is not None:
+            raise AuditError(
+                f"--fix: {head.activation_layer!r} applies a mask to its softmax; a linear head cannot "
+                "carry it to the loss: mask the logits yourself (a large negative value) and compile "
+                f"with {head.loss.describe(from_logits=True)}"
+            )
+        arguments.pop("mask", None)
 
 
 def _logit(probability: float) -> float:

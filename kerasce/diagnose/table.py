@@ -38,7 +38,7 @@ def head_line(head, several: bool) -> str:
 
 
 def audit_text(audit) -> str:
-    several = len(audit.heads) > 1
+    several = len(audit.heads) > 1 or bool(audit.skipped)  # name the output whenever there are several
     lines = [f"model: {audit.model}"]
     for head in audit.heads:
         lines += ["", head_line(head, several), "", audit_table(audit.rows_of(head.output))]

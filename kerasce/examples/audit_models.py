@@ -71,12 +71,53 @@ def mlp_sigmoid() -> keras.Model:
     return model
 
 
+def cnn_conv_head() -> keras.Model:
+    """MobileNet's head: Conv2D(10, 1) -> Flatten -> Activation("softmax"), trained on one-hot
+    labels with CategoricalCrossentropy(label_smoothing=0.1)."""
+
+    def head(h, c):
+        h = keras.layers.Reshape((1, 1, h.shape[-1]))(h)
+        h = keras.layers.Conv2D(c, 1, name="logits_conv")(h)
+        return keras.layers.Activation("softmax", name="predictions")(keras.layers.Flatten()(h))
+
+    return _cnn(head, "cnn_conv_head", keras.losses.CategoricalCrossentropy(label_smoothing=0.1))
+
+
+def tagger_sigmoid() -> keras.Model:
+    """A multi-label tagger: Dense(5, sigmoid) + binary_crossentropy on multi-hot labels."""
+    model = keras.Sequential(
+        [
+            keras.Input((30,)),
+            keras.layers.Dense(16, activation="relu"),
+            keras.layers.Dense(5, activation="sigmoid", name="tags"),
+        ],
+        name="tagger_sigmoid",
+    )
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["binary_accuracy"])
+    return model
+
+
+def cnn_auxiliary_head() -> keras.Model:
+    """Two outputs: the digit (a softmax) and an auxiliary regression of the image's mean."""
+    inputs = keras.Input(IMAGE_SHAPE, name="image")
+    features = inputs
+    for layer in small_cnn(IMAGE_SHAPE):
+        features = layer(features)
+    digit = keras.layers.Dense(10, activation="softmax", name="digit")(features)
+    brightness = keras.layers.Dense(1, name="brightness")(features)
+    model = keras.Model(inputs, {"digit": digit, "brightness": brightness}, name="cnn_auxiliary_head")
+    model.compile(optimizer="adam", loss={"digit": "sparse_categorical_crossentropy", "brightness": "mse"})
+    return model
+
+
 EXAMPLES = {
     "cnn_softmax": cnn_softmax,
     "cnn_softmax_mixed_float16": cnn_softmax_mixed_float16,
     "mlp_sigmoid": mlp_sigmoid,
     "cnn_logits": cnn_logits,
     "cnn_separate_softmax": cnn_separate_softmax,
+    "cnn_conv_head": cnn_conv_head,
+    "tagger_sigmoid": tagger_sigmoid,
 }
 
 
