@@ -170,3 +170,16 @@ def test_a_head_kerasce_cannot_read_is_logged_unclassified_and_the_fit_goes_on(s
 def test_a_one_shot_generator_as_validation_data_is_refused_before_fit():
     with pytest.raises(kerasce.errors.KerasceError, match="cannot be read without consuming it"):
         kerasce.MlflowLogger(validation_data=(pair for pair in [(X, Y)]))
+
+
+@pytest.mark.slow
+def test_a_dict_of_inputs_with_integer_ids_trains_and_is_logged(store):
+    from real_models import wide_and_deep
+
+    rng = np.random.default_rng(1)
+    x = {"numeric": X[:, :4], "category": rng.integers(0, 10, size=(len(X), 1)).astype("int32")}
+    y = (X[:, 0] > 0).astype("float32")
+    validation = ({name: values[:64] for name, values in x.items()}, y[:64])
+    run = fit_logged(store, wide_and_deep(), x, y, validation, batch_size=32)
+    assert run.data.tags[Tag.LOSS_PATH] == PROBABILITY_PATH and "labels binary" in run.data.tags[Tag.HEAD]
+    assert 0 < run.data.metrics["validation_average_precision"] <= 1

@@ -140,7 +140,8 @@ def record_step(model, loss, gradients, loss_scale, data, y_pred) -> dict:
     model.monitor.record(loss, gradients, loss_scale, y, y_pred)
     for metric in model.metrics:
         if metric.name == "loss":
-            metric.update_state(loss, sample_weight=ops.shape(x)[0])
+            # the batch size, from the first input whether x is one array, a list or a dict
+            metric.update_state(loss, sample_weight=ops.shape(keras.tree.flatten(x)[0])[0])
     return model.compute_metrics(x, y, y_pred, sample_weight)
 
 

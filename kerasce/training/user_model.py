@@ -9,6 +9,7 @@ attached when it is compiled, since what the dead zone means depends on the comp
 import keras
 
 from kerasce.errors import KerasceError
+from kerasce.model.head_outputs import input_structure
 from kerasce.model.heads import label_format, output_kind
 from kerasce.training.instrumented import InstrumentedModel
 from kerasce.training.instruments import InstabilityMonitor
@@ -55,10 +56,9 @@ def instrument(model: keras.Model) -> InstrumentedModel:
     """`model`'s layers with kerasce's instrumented train step (Sequential or functional, on
     TensorFlow, JAX and PyTorch). If `model` is compiled, the result is compiled the same way
     (fresh optimizer state); otherwise compile the result."""
-    inputs, outputs = _symbolic_graph(model)
-    instrumented = UserInstrumentedModel(
-        inputs[0] if len(inputs) == 1 else inputs, outputs[0], name=model.name
-    )
+    _, outputs = _symbolic_graph(model)
+    # the inputs as the model is called (one tensor, a list, or a dict), so `fit` takes the same x
+    instrumented = UserInstrumentedModel(input_structure(model), outputs[0], name=model.name)
     if getattr(model, "compiled", False):
         config = keras.saving.deserialize_keras_object(model.get_compile_config())
         instrumented.compile(**config)
