@@ -153,7 +153,31 @@ def unknown_loss():
     return _compiled(x, out, my_hinge, "unknown_loss")
 
 
+def token_tagger():
+    """One softmax per token of a variable-length sequence: outputs (n, length, classes)."""
+    tokens = keras.Input((None,), dtype="int32")
+    h = keras.layers.Embedding(20, 8)(tokens)
+    out = keras.layers.Dense(4, activation="softmax", name="tags")(h)
+    return _compiled(tokens, out, "sparse_categorical_crossentropy", "token_tagger")
+
+
+def ignore_class_softmax():
+    """A Sequential Dense(3) then a softmax layer, with SparseCategoricalCrossentropy(ignore_class=1)."""
+    model = keras.Sequential(
+        [
+            keras.Input((6,)),
+            keras.layers.Dense(3, name="logits"),
+            keras.layers.Activation("softmax", name="predictions"),
+        ],
+        name="ignore_class_softmax",
+    )
+    model.compile(optimizer="adam", loss=LOSSES.SparseCategoricalCrossentropy(ignore_class=1))
+    return model
+
+
 FAMILIES = {
+    "token_tagger": token_tagger,
+    "ignore_class_softmax": ignore_class_softmax,
     "one_hot_softmax": one_hot_softmax,
     "smoothed_logits": smoothed_logits,
     "smoothed_softmax": smoothed_softmax,

@@ -53,6 +53,10 @@ def test_output_kinds_and_wiring_problems():
     assert head("log_softmax").output_kind == "log_probabilities"
     assert "from_logits=False" in head("linear").wiring_problem()
     assert "a second time" in head("softmax", from_logits=True).wiring_problem()
+    assert (
+        "outputs log_probabilities but the loss has from_logits=False" in head("log_softmax").wiring_problem()
+    )
+    assert head("log_softmax", from_logits=True).wiring_problem() is None  # log-softmax outputs are logits
     assert head("softmax", activation_layer="sm").describe() == "Dense(3) -> softmax layer"
     assert head("softmax").describe() == "Dense(3, softmax)"
 

@@ -93,6 +93,8 @@ def test_each_reference_names_its_path():
     # a loss that clips inside even from logits (Keras' focal losses): Keras on the bare logits
     assert classify_loss_path(reading(4.03, "logits", on_logits=4.03), True) == CLIPPED_PROBABILITIES
     assert "reads them as probabilities" in classify_loss_path(reading(16.1, "logits"), from_logits=False)
+    log_probabilities = classify_loss_path(reading(1.0986, "log_probabilities"), from_logits=False)
+    assert log_probabilities.startswith("unclassified (the loss has from_logits=False on log_probabilities")
     same = ProbeReading(0.0, 0.0, 0.0, None, "probabilities")  # nothing to tell apart
     assert "cannot tell them apart" in classify_loss_path(same, False)
 

@@ -29,6 +29,9 @@ EXPECTED = {  # {output: paths}
     "binary_focal": {"probability": PROBABILITIES},
     # Keras' categorical focal loss makes a softmax inside and clips it, from_logits=True included
     "categorical_focal_logits": {"logits": (C, C, C)},
+    "token_tagger": {"tags": PROBABILITIES},
+    # Keras' ignore_class masks the probabilities before the loss: TensorFlow's recovery is lost
+    "ignore_class_softmax": {"predictions": (C, C, C)},
 }
 LABELS = {
     "one_hot_softmax": "one_hot",

@@ -9,7 +9,7 @@ import pytest
 from real_models import auxiliary_heads, categorical_focal_logits, multi_label_sigmoid, smoothed_softmax
 
 from kerasce.diagnose.loading import AuditError
-from kerasce.diagnose.repair import random_features, repair, with_probabilities
+from kerasce.diagnose.repair import probability_differences, random_features, repair, with_probabilities
 from kerasce.examples.audit_models import cnn_separate_softmax
 from kerasce.model.heads import find_heads
 
@@ -56,3 +56,16 @@ def test_only_the_outputs_that_need_it_are_repaired():
 def test_a_focal_loss_is_refused():
     with pytest.raises(AuditError, match="CategoricalFocalCrossentropy clips"):
         repaired(categorical_focal_logits())
+
+
+def test_logits_read_as_probabilities_are_repaired_against_their_activation():
+    inputs = keras.Input((6,))
+    model = keras.Model(inputs, keras.layers.Dense(3, name="scores")(inputs))
+    model.compile(loss="sparse_categorical_crossentropy")  # the logits read as probabilities
+    heads, _ = find_heads(model)
+    result = repair(model, heads)
+    probabilities = with_probabilities(result.model, result.activations)
+    features = random_features(model, n=16)
+    args = (model, probabilities, result.activations, features)
+    assert probability_differences(*args, raw={"scores"})["scores"] < 1e-6
+    assert probability_differences(*args)["scores"] > 0.1  # the raw logits are no probabilities

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+from scipy.special import expit, softmax
 
 from kerasce.diagnose.fixes import inference_activation
 from kerasce.diagnose.loading import AuditError
@@ -321,11 +322,20 @@ def _by_name(model, predicted) -> dict:
     return {name: np.asarray(v, np.float64) for name, v in zip(names, predicted, strict=True)}
 
 
-def probability_differences(original, probabilities_model, activations: dict, features) -> dict:
-    """Per repaired output: max |p_repaired - p_original| on `features`."""
+def _activated(values, activation: str) -> np.ndarray:
+    """The activation applied in float64 (to an original head that gave raw logits to its loss)."""
+    if activation == "sigmoid":
+        return expit(values)
+    return softmax(values, axis=-1) if activation == "softmax" else values
+
+
+def probability_differences(original, probabilities_model, activations: dict, features, raw=()) -> dict:
+    """Per repaired output: max |p_repaired - p_original| on `features`. Outputs in `raw` gave the
+    loss logits it read as probabilities: their original probabilities are the activation of them."""
     before = _by_name(original, original.predict(features, verbose=0))
     # the same outputs in the same order (their layers are named <output>_probabilities)
     after = _by_name(original, probabilities_model.predict(features, verbose=0))
+    before = {name: _activated(v, activations[name]) if name in raw else v for name, v in before.items()}
     return {name: float(np.max(np.abs(after[name] - before[name]))) for name in activations}
 
 
@@ -340,8 +350,9 @@ def write_repair(model, heads, out, features, check_inputs: str, reaudit) -> Rep
     result = repair(model, heads)
     dtypes = {h.output: _activation_dtype(model, h) for h in heads if h.output in result.activations}
     probabilities = with_probabilities(result.model, result.activations, dtypes)
+    raw = {h.output for h in heads if h.output_kind == OutputKind.LOGITS}
     result.max_probability_difference = probability_differences(
-        model, probabilities, result.activations, features
+        model, probabilities, result.activations, features, raw
     )
     result.check_inputs = check_inputs
     worst = max(result.max_probability_difference.values())

@@ -127,11 +127,13 @@ class Head:
     def wiring_problem(self) -> str | None:
         """A head and loss that disagree (logits read as probabilities, or probabilities given to a
         loss told they are logits). Which settings it harms is what the probe measures."""
-        if self.from_logits is False and self.output_kind == OutputKind.LOGITS:
+        if self.from_logits is False and self.output_kind != OutputKind.PROBABILITIES:
             return (
-                "the head outputs logits but the loss has from_logits=False: it reads them as probabilities"
+                f"the head outputs {self.output_kind} but the loss has from_logits=False: it reads them as "
+                "probabilities"
             )
-        if self.from_logits and self.output_kind != OutputKind.LOGITS:
+        # (log-softmax outputs are valid logits: from_logits=True normalises them to themselves)
+        if self.from_logits and self.output_kind == OutputKind.PROBABILITIES:
             return (
                 f"the head outputs {self.output_kind} but the loss has from_logits=True: it is right only "
                 "where TensorFlow recovers the logits behind the activation; elsewhere it normalises them "

@@ -33,7 +33,7 @@ EXACT_PATH_BY_OUTPUT = {  # an exact probe loss: which path, by what the head ou
     OutputKind.LOG_PROBABILITIES: LossPath.LOG_PROBABILITIES,
 }
 DOUBLE_NORMALISATION = "the loss has from_logits=True on probabilities: it normalises them a second time"
-LOGITS_AS_PROBABILITIES = "the loss has from_logits=False on logits: it reads them as probabilities"
+LOGITS_AS_PROBABILITIES = "it reads them as probabilities"  # said of logits or log-probabilities
 
 
 class LossPathError(RuntimeError):
@@ -94,8 +94,9 @@ def classify_loss_path(reading: ProbeReading, from_logits: bool | None) -> str:
     if kind == OutputKind.LOGITS:
         if from_logits and _close(loss, reading.on_logits):  # Keras clips inside the loss (focal losses)
             return LossPath.CLIPPED_PROBABILITIES
-        if from_logits is False:  # measured: logits out, and not the exact loss
-            return unclassified(LOGITS_AS_PROBABILITIES)
+    if kind in (OutputKind.LOGITS, OutputKind.LOG_PROBABILITIES) and from_logits is False:
+        # measured: logits or log-probabilities out, and not the exact loss
+        return unclassified(f"the loss has from_logits=False on {kind}: {LOGITS_AS_PROBABILITIES}")
     raise LossPathError(
         f"probe loss {loss:.4f} matches neither the exact value {reading.exact:.4f} nor Keras' "
         f"clipped value {_text(reading.on_probabilities)} (head output looked like {kind})"
