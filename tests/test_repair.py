@@ -69,3 +69,13 @@ def test_logits_read_as_probabilities_are_repaired_against_their_activation():
     args = (model, probabilities, result.activations, features)
     assert probability_differences(*args, raw={"scores"})["scores"] < 1e-6
     assert probability_differences(*args)["scores"] > 0.1  # the raw logits are no probabilities
+
+
+def test_log_probabilities_read_as_probabilities_are_repaired():
+    inputs = keras.Input((6,))
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="log_softmax", name="log_p")(inputs))
+    model.compile(loss="sparse_categorical_crossentropy")
+    result, probabilities = repaired(model)
+    assert result.activations == {"log_p": "log_softmax"}
+    assert result.model.loss.get_config()["from_logits"] is True
+    assert_same_probabilities(model, probabilities)

@@ -82,7 +82,9 @@ def _unclassified_fix(head: Head, row) -> str:
         already = "(the loss already has from_logits=True)"
         return f"{make_linear(head)} {already}; apply {head.activation} at inference"
     if LOGITS_AS_PROBABILITIES in row.loss_path:
-        return f"compile with {logits_loss(head)}; apply {inference_activation(head)} at inference"
+        if head.output_kind == OutputKind.LOG_PROBABILITIES:  # log-softmax outputs are logits to the loss
+            return f"{logits_fix(head)}; or keep the log-softmax head and compile with {logits_loss(head)}"
+        return logits_fix(head)
     if head.loss.family is None:
         return (
             "kerasce measures Keras' cross-entropy losses (sparse, categorical, binary, focal); "

@@ -90,7 +90,7 @@ def needs_repair(head: Head) -> bool:
     if head.loss.family in (CATEGORICAL_FOCAL, BINARY_FOCAL):
         return True
     if head.output_kind == OutputKind.LOG_PROBABILITIES:
-        return False
+        return head.from_logits is False  # log-probabilities read as probabilities
     return not (head.output_kind == OutputKind.LOGITS and head.from_logits)
 
 
