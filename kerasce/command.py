@@ -85,7 +85,13 @@ def run_command(name: str, body: Callable[[], int], interrupted: str = INTERRUPT
     except KeyboardInterrupt:
         print(interrupted, file=sys.stderr)
         return 128 + received.get("signum", signal.SIGINT)
-    except Exception as error:  # a bug: say so in one line, keep the traceback for the report
+    except Exception as error:
+        if "signum" in received:
+            # the signal interrupted a library's import or clean-up and that library raised its
+            # own error about it: what ended the command is still the signal
+            print(interrupted, file=sys.stderr)
+            return 128 + received["signum"]
+        # a bug: say so in one line, keep the traceback for the report
         path = write_traceback(name)
         print(
             f"internal error in kerasce {name} ({type(error).__name__}: {first_line(error)}); "

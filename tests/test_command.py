@@ -77,3 +77,21 @@ def test_sigterm_ends_a_command_with_143():
     )
     finished = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert finished.returncode == 143 and finished.stderr == "interrupted\n"
+
+
+def test_a_library_error_raised_by_a_signals_interrupt_still_exits_with_the_signal(capsys):
+    """A SIGTERM inside an import ended one grid in eight with 70, "internal error": the library
+    turned the interrupt into its own exception."""
+    import os
+
+    from kerasce.command import run_command
+
+    def body():
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            signal.pause()
+        except KeyboardInterrupt as interrupt:
+            raise ImportError("partially initialized module") from interrupt
+
+    assert run_command("t", body) == 143
+    assert capsys.readouterr().err == "interrupted\n"
