@@ -4,7 +4,8 @@ import keras
 
 from kerasce.diagnose.auditing import AuditRow
 from kerasce.diagnose.fixes import fix_for, loss_class
-from kerasce.model.heads import Head, loss_spec
+from kerasce.model.compiled_loss import loss_spec
+from kerasce.model.heads import Head
 from kerasce.vocabulary import status_of
 
 SCCE = loss_spec(keras.losses.SparseCategoricalCrossentropy())

@@ -3,7 +3,8 @@
 import keras
 import pytest
 
-from kerasce.model.heads import Head, HeadError, find_head, find_heads, loss_spec
+from kerasce.model.compiled_loss import HeadError, loss_spec
+from kerasce.model.heads import Head, find_head, find_heads
 
 
 def classifier(head_layers, loss, inputs=4, compile_it=True):

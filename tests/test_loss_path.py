@@ -6,15 +6,10 @@ import numpy as np
 import pytest
 
 from kerasce.model.formulations import get_formulation
-from kerasce.model.loss_path import (
-    LossPathError,
-    ProbeReading,
-    classify_loss_path,
-    detect_loss_path,
-    observed_output_kind,
-)
+from kerasce.model.loss_path import detect_loss_path
 from kerasce.model.models import build_model, compile_model
 from kerasce.model.numerics import CLIP_CEILING
+from kerasce.model.probe_reading import LossPathError, ProbeReading, classify_loss_path, observed_output_kind
 from kerasce.vocabulary import LossPath
 
 FUSED_LOGITS, RECOVERED_LOGITS = LossPath.FUSED_LOGITS, LossPath.RECOVERED_LOGITS

@@ -3,7 +3,8 @@
 import keras
 
 from kerasce.diagnose.auditing import Audit, AuditRow
-from kerasce.model.heads import Head, loss_spec
+from kerasce.model.compiled_loss import loss_spec
+from kerasce.model.heads import Head
 
 
 def test_the_text_has_the_head_the_table_and_the_fixes():

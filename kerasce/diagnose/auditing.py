@@ -18,7 +18,8 @@ from kerasce.diagnose.fixes import fix_for
 from kerasce.diagnose.loading import AuditError, checked_labels, import_modules, load_data, load_model_file
 from kerasce.diagnose.rebuild import base_policy, rebuild_under
 from kerasce.errors import choices_message
-from kerasce.model.heads import Head, HeadError, find_heads, named_outputs
+from kerasce.model.compiled_loss import HeadError, named_outputs
+from kerasce.model.heads import Head, find_heads
 from kerasce.model.loss_path import measure_loss_paths
 from kerasce.model.numerics import dead_zone_rate
 from kerasce.vocabulary import AuditStatus, status_of, unclassified

@@ -6,8 +6,8 @@ settings that were measured to clip, not the ones that might.
 """
 
 from kerasce.model.heads import Head
-from kerasce.model.loss_path import DOUBLE_NORMALISATION, LOGITS_AS_PROBABILITIES
 from kerasce.model.loss_spec import BINARY_FOCAL, CATEGORICAL_FOCAL, CLASS_NAMES, SIGMOID_FAMILIES
+from kerasce.model.probe_reading import DOUBLE_NORMALISATION, LOGITS_AS_PROBABILITIES
 from kerasce.vocabulary import AuditStatus, LossPath, OutputKind
 
 FIX_COMMAND = "python -m kerasce.audit MODEL --fix OUT.keras"

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 import keras
 
-from kerasce.model.heads import compiled_losses
+from kerasce.model.compiled_loss import compiled_losses
 
 
 def _policy_name(dtype) -> str | None:

@@ -15,7 +15,6 @@ the repaired model, audited on every installed backend and precision, takes the 
 """
 
 import copy
-import math
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -28,29 +27,17 @@ from scipy.special import expit, softmax
 from kerasce.diagnose.fixes import inference_activation
 from kerasce.diagnose.loading import AuditError
 from kerasce.diagnose.rebuild import base_policy, from_config_under
+from kerasce.diagnose.recompile import compile_like
 from kerasce.errors import ExitCode, KerasceError
+from kerasce.model.compiled_loss import named_outputs
 from kerasce.model.head_outputs import input_structure
-from kerasce.model.heads import Head, compiled_losses, named_outputs
-from kerasce.model.loss_path import PROBE_LENGTH, keras_loss
-from kerasce.model.loss_spec import BINARY_FOCAL, CATEGORICAL_FOCAL, CLASS_NAMES, SIGMOID_FAMILIES
+from kerasce.model.heads import Head
+from kerasce.model.loss_path import PROBE_LENGTH
+from kerasce.model.loss_spec import BINARY_FOCAL, CATEGORICAL_FOCAL, CLASS_NAMES
 from kerasce.vocabulary import LossPath, OutputKind
 
 PROBABILITY_TOLERANCE = 1e-4  # the repaired probabilities may differ from the original's by rounding only
 CHECK_SAMPLES = 64
-THRESHOLD_METRICS = ("BinaryAccuracy", "Precision", "Recall")
-LOGIT_METRICS = ("AUC", "BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy")
-ARGMAX_METRICS = (
-    "accuracy",
-    "acc",
-    "categorical_accuracy",
-    "sparse_categorical_accuracy",
-    "top_k_categorical_accuracy",
-    "sparse_top_k_categorical_accuracy",
-    "CategoricalAccuracy",
-    "SparseCategoricalAccuracy",
-    "TopKCategoricalAccuracy",
-    "SparseTopKCategoricalAccuracy",
-)
 
 
 class RepairFailed(KerasceError):
@@ -156,105 +143,6 @@ def _drop_mask_arguments(entry: dict, head: Head) -> None:
         arguments.pop("mask", None)
 
 
-def _logit(probability: float) -> float:
-    return math.log(probability / (1.0 - probability))
-
-
-def _logit_metric(metric, binary: bool, changes: list, output: str):
-    """The metric as it must read logits; a metric it cannot judge is kept and named in `changes`."""
-    if isinstance(metric, str):
-        if metric in ("accuracy", "acc", "binary_accuracy") and (binary or metric == "binary_accuracy"):
-            changes.append(
-                f"{output}: metric {metric!r} -> BinaryAccuracy(threshold=0.0) (logit 0 is p = 0.5)"
-            )
-            return {
-                "module": "keras.metrics",
-                "class_name": "BinaryAccuracy",
-                "config": {"name": metric, "threshold": 0.0},
-            }
-        if metric in ARGMAX_METRICS:
-            return metric
-        changes.append(f"{output}: metric {metric!r} kept; it now reads logits: check it")
-        return metric
-    if not isinstance(metric, dict) or "class_name" not in metric:
-        changes.append(f"{output}: metric {metric!r} kept; it now reads logits: check it")
-        return metric
-    metric = copy.deepcopy(metric)
-    kind, config = metric["class_name"], metric["config"]
-    if kind in THRESHOLD_METRICS:
-        key = "threshold" if kind == "BinaryAccuracy" else "thresholds"
-        value = config.get(key)
-        value = 0.5 if value is None else value
-        config[key] = [_logit(v) for v in value] if isinstance(value, list) else _logit(value)
-        changes.append(
-            f"{output}: metric {config.get('name', kind)}: {key} {value} -> {config[key]} (as a logit)"
-        )
-    elif kind in LOGIT_METRICS:
-        config["from_logits"] = True
-        changes.append(f"{output}: metric {config.get('name', kind)}: from_logits=True")
-    elif kind not in ARGMAX_METRICS:
-        changes.append(f"{output}: metric {config.get('name', kind)} kept; it now reads logits: check it")
-    return metric
-
-
-def _metrics(metrics, heads_by_output: dict, outputs: list[str], changes: list):
-    """The compile config's metrics (serialized) converted for the repaired outputs."""
-
-    def convert(entries, output):
-        head = heads_by_output[output]
-        binary = head.loss.family in SIGMOID_FAMILIES
-        return [_logit_metric(m, binary, changes, output) for m in entries]
-
-    if not metrics:
-        return metrics
-    if isinstance(metrics, dict):
-        return {
-            k: (convert(v if isinstance(v, list) else [v], k) if k in heads_by_output else v)
-            for k, v in metrics.items()
-        }
-    if len(outputs) == 1 and outputs[0] in heads_by_output:
-        return convert(metrics, outputs[0])
-    if (
-        isinstance(metrics, list)
-        and len(metrics) == len(outputs)
-        and all(isinstance(m, list) for m in metrics)
-    ):
-        return [convert(m, o) if o in heads_by_output else m for m, o in zip(metrics, outputs, strict=True)]
-    changes.append(
-        "metrics shared by several outputs kept as they are: those of repaired outputs now read logits"
-    )
-    return metrics
-
-
-def _losses(model, heads_by_output: dict):
-    losses, structure = compiled_losses(model), getattr(model, "loss", None)
-    new = {
-        name: keras_loss(heads_by_output[name], True) if name in heads_by_output else loss
-        for name, loss in losses.items()
-    }
-    if isinstance(structure, dict) or (not isinstance(structure, (list, tuple)) and len(new) > 1):
-        return {name: loss for name, loss in new.items() if loss is not None}
-    values = list(new.values())
-    return values if isinstance(structure, (list, tuple)) else values[0]
-
-
-def _compile_like(repaired, model, heads_by_output: dict, changes: list) -> None:
-    config = model.get_compile_config() or {}
-    outputs = [name for name, _ in named_outputs(model)]
-    metrics = _metrics(config.get("metrics"), heads_by_output, outputs, changes)
-    weighted = _metrics(config.get("weighted_metrics"), heads_by_output, outputs, changes)
-    options = keras.saving.deserialize_keras_object(
-        {k: v for k, v in config.items() if k not in ("loss", "metrics", "weighted_metrics")}
-    )
-    repaired.compile(
-        loss=_losses(model, heads_by_output),
-        metrics=keras.saving.deserialize_keras_object(metrics) if metrics else None,
-        weighted_metrics=keras.saving.deserialize_keras_object(weighted) if weighted else None,
-        **{k: v for k, v in options.items() if v is not None},
-    )
-    changes.append("optimizer: the same config, its state starts afresh")
-
-
 def repair(model: keras.Model, heads: list[Head]) -> Repair:
     """The repaired model for the heads that need it; AuditError when one of them cannot be."""
     todo = [h for h in heads if needs_repair(h)]
@@ -270,7 +158,7 @@ def repair(model: keras.Model, heads: list[Head]) -> Repair:
         f"loss {h.loss.describe()} -> {h.loss.describe(from_logits=True)}"
         for h in todo
     ]
-    _compile_like(repaired, model, {h.output: h for h in todo}, changes)
+    compile_like(repaired, model, {h.output: h for h in todo}, changes)
     activations = {h.output: inference_activation(h) for h in todo}
     return Repair(repaired, activations, changes)
 

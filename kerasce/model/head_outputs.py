@@ -9,7 +9,9 @@ the weightless layers in between: the user's layers are never called on anything
 import keras
 import numpy as np
 
-from kerasce.model.heads import Head, HeadLayers, head_layers, named_outputs
+from kerasce.model.compiled_loss import named_outputs
+from kerasce.model.head_graph import HeadLayers
+from kerasce.model.heads import Head, head_layers
 
 
 def input_structure(model: keras.Model):

@@ -1,74 +1,28 @@
-"""A compiled Keras model's classification heads and how each meets its compiled loss, read off
-its layers.
-
-A head is read the way users write it, walking back from an output: an optional activation layer
-(`Activation`, `Softmax`), layers that keep a constant constant (Flatten, Reshape, Dropout,
-pooling, a linear Activation), then the layer that makes the logits (Dense, EinsumDense or a
-convolution), with its own activation or none. kerasce's own models name that layer `head`
-(`named_head`). Each output's loss is read with its own arguments (`loss_spec`), whether it was
-compiled as a string, a function or a Loss object. What cannot be read raises HeadError saying why.
+"""A compiled Keras model's classification heads and how each meets its compiled loss: a head is
+read the way users write it, walking back from an output (`head_graph`), with its output's loss
+read with its own arguments (`compiled_loss`). kerasce's own models name the layer making the
+logits `head` (`named_head`). What cannot be read raises HeadError saying why.
 """
 
-import inspect
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import keras
 
-from kerasce.errors import KerasceError
-from kerasce.model.loss_spec import ARGUMENTS, FAMILIES, KERASCE_FAMILIES, LossSpec
+from kerasce.model.compiled_loss import (
+    REGRESSION_LOSSES,
+    HeadError,
+    compiled_loss,
+    compiled_losses,
+    function_name,
+    loss_spec,
+    named_outputs,
+    resolve,
+)
+from kerasce.model.head_graph import HeadLayers, activation_name, walk
+from kerasce.model.loss_spec import ARGUMENTS, LossSpec
 from kerasce.vocabulary import LabelFormat, OutputKind
 
 PROBABILITY_ACTIVATIONS = ("softmax", "sigmoid")
-LOGITS_LAYERS = (
-    keras.layers.Dense,
-    keras.layers.EinsumDense,
-    keras.layers.Conv1D,
-    keras.layers.Conv2D,
-    keras.layers.Conv3D,
-)
-CONSTANT_PRESERVING_LAYERS = (  # a constant input gives copies of the same values out
-    keras.layers.Flatten,
-    keras.layers.Reshape,
-    keras.layers.Identity,
-    keras.layers.Dropout,
-    keras.layers.SpatialDropout1D,
-    keras.layers.SpatialDropout2D,
-    keras.layers.SpatialDropout3D,
-    keras.layers.GaussianDropout,
-    keras.layers.GaussianNoise,
-    keras.layers.AlphaDropout,
-    keras.layers.MaxPooling1D,
-    keras.layers.MaxPooling2D,
-    keras.layers.MaxPooling3D,
-    keras.layers.AveragePooling1D,
-    keras.layers.AveragePooling2D,
-    keras.layers.AveragePooling3D,
-    keras.layers.GlobalAveragePooling1D,
-    keras.layers.GlobalAveragePooling2D,
-    keras.layers.GlobalAveragePooling3D,
-    keras.layers.GlobalMaxPooling1D,
-    keras.layers.GlobalMaxPooling2D,
-    keras.layers.GlobalMaxPooling3D,
-)
-KERASCE_LOSS_CLASSES = {
-    "NegativeLogLikelihood": "negative_log_likelihood",
-    "NaiveCrossentropy": "naive_crossentropy",
-}
-REGRESSION_LOSSES = (  # outputs compiled with these are not classifications: named and skipped
-    "mean_squared_error",
-    "mean_absolute_error",
-    "mean_absolute_percentage_error",
-    "mean_squared_logarithmic_error",
-    "huber",
-    "log_cosh",
-    "cosine_similarity",
-    "poisson",
-)
-
-
-class HeadError(KerasceError):
-    """The model's head or loss is not one the loss-path probe can measure."""
 
 
 @dataclass(frozen=True)
@@ -142,144 +96,6 @@ class Head:
         return None
 
 
-@dataclass
-class HeadLayers:
-    """The layer objects of a head, as found in the model's graph."""
-
-    logits: keras.layers.Layer
-    passthrough: list
-    activation_layer: keras.layers.Layer | None
-
-
-def _producer(tensor):
-    """The layer that produced a symbolic tensor."""
-    history = getattr(tensor, "_keras_history", None)
-    return history.operation if history is not None else None
-
-
-def _function_name(function) -> str:
-    return getattr(function, "__name__", type(function).__name__)
-
-
-def _is_linear_activation(layer) -> bool:
-    return type(layer) is keras.layers.Activation and _function_name(layer.activation) == "linear"
-
-
-def named_outputs(model: keras.Model) -> list[tuple[str, object]]:
-    """(name, symbolic tensor) of each output, in the order Keras flattens them: a dict output's
-    keys (sorted), else the output layers' names."""
-    outputs = list(model.outputs or [])
-    structure = getattr(model, "output", None) if len(outputs) > 1 else None
-    if isinstance(structure, Mapping):
-        return sorted(structure.items())
-    names = getattr(model, "output_names", None) or [_producer(t).name for t in outputs]
-    return list(zip(names, outputs, strict=True))
-
-
-def compiled_losses(model: keras.Model) -> dict:
-    """Each output's compiled loss by output name (None for an output compiled without one)."""
-    loss = getattr(model, "loss", None)
-    if loss is None:
-        raise HeadError(
-            f"model {model.name!r} has no compiled loss: compile it with its loss (and save it after "
-            "compiling) so the audit can measure the path that loss takes"
-        )
-    names = [name for name, _ in named_outputs(model)]
-    if isinstance(loss, Mapping):
-        return {name: loss.get(name) for name in names}
-    if isinstance(loss, (list, tuple)):
-        if len(loss) != len(names):
-            raise HeadError(f"model {model.name!r} has {len(names)} outputs but {len(loss)} losses")
-        return dict(zip(names, loss, strict=True))
-    return dict.fromkeys(names, loss)  # one loss for every output, as Keras applies it
-
-
-def compiled_loss(model: keras.Model):
-    """The single loss a one-output model was compiled with (a Loss or a function)."""
-    losses = compiled_losses(model)
-    if len(losses) != 1:
-        raise HeadError(f"model {model.name!r} has {len(losses)} outputs; this takes one")
-    loss = next(iter(losses.values()))
-    return keras.losses.get(loss) if isinstance(loss, str) else loss
-
-
-def _resolve(loss):
-    if not isinstance(loss, str):
-        return loss
-    try:
-        return keras.losses.get(loss)
-    except ValueError:
-        return None
-
-
-def loss_spec(loss) -> LossSpec:
-    """A compiled loss (string, function or Loss object) as plain data with its own arguments."""
-    resolved = _resolve(loss)
-    if isinstance(resolved, keras.losses.Loss):
-        function = getattr(resolved, "fn", None)
-        family = (
-            _function_name(function)
-            if function is not None
-            else KERASCE_LOSS_CLASSES.get(type(resolved).__name__)
-        )
-        # a LossFunctionWrapper keeps its function's arguments (label_smoothing, axis...) in _fn_kwargs
-        arguments = {**resolved.get_config(), **getattr(resolved, "_fn_kwargs", {})}
-        arguments["reduction"] = resolved.reduction
-        shown = type(resolved).__name__
-        name = loss if isinstance(loss, str) else shown
-    elif callable(resolved):
-        family, name = _function_name(resolved), loss if isinstance(loss, str) else _function_name(resolved)
-        parameters = inspect.signature(resolved).parameters.values()
-        arguments = {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
-    else:
-        return LossSpec(str(loss), None)
-    if family not in FAMILIES + KERASCE_FAMILIES:
-        return LossSpec(name if name != "LossFunctionWrapper" else str(family), None)
-    kept = {key: arguments[key] for key in ARGUMENTS[family] if key in arguments}
-    return LossSpec(name, family, arguments.get("from_logits"), kept)
-
-
-def _walk(tensor) -> HeadLayers:
-    """The head's layers, from the output tensor back to the layer making the logits."""
-    layer, activation_layer, passthrough = _producer(tensor), None, []
-    if isinstance(layer, (keras.layers.Activation, keras.layers.Softmax)) and not _is_linear_activation(
-        layer
-    ):
-        activation_layer, layer = layer, _producer(layer.input)
-    while isinstance(layer, CONSTANT_PRESERVING_LAYERS) or _is_linear_activation(layer):
-        passthrough.insert(0, layer)
-        layer = _producer(layer.input)
-    if isinstance(layer, keras.Model):
-        raise HeadError(
-            f"the output comes from inside the nested model {layer.name!r}; audit that model itself "
-            "(save it compiled) or put the head in the outer model"
-        )
-    if not isinstance(layer, LOGITS_LAYERS):
-        kind = type(layer).__name__ if layer is not None else "nothing"
-        raise HeadError(
-            f"the output comes from a {kind} layer ({getattr(layer, 'name', '?')}); the probe needs a Dense, "
-            "EinsumDense or convolution making the logits, then only Flatten, Reshape, Dropout, pooling "
-            "or linear layers, then at most an Activation or Softmax layer"
-        )
-    if getattr(layer, "bias", None) is None:
-        raise HeadError(f"the head {layer.name!r} has no bias; the probe writes its logits into the bias")
-    return HeadLayers(layer, passthrough, activation_layer)
-
-
-def _activation(layers: HeadLayers) -> str:
-    inner = _function_name(layers.logits.activation)
-    if layers.activation_layer is None:
-        return inner
-    if inner != "linear":
-        raise HeadError(
-            f"the head {layers.logits.name!r} has activation {inner!r} and is followed by "
-            f"{layers.activation_layer.name!r}: two activations in a row"
-        )
-    if isinstance(layers.activation_layer, keras.layers.Softmax):
-        return "softmax"
-    return _function_name(layers.activation_layer.activation)
-
-
 def _units(tensor, spec: LossSpec) -> int:
     axis = spec.argument("axis") if "axis" in ARGUMENTS.get(spec.family, ()) else -1
     size = tensor.shape[axis]
@@ -291,12 +107,12 @@ def _units(tensor, spec: LossSpec) -> int:
 def read_head(name: str, tensor, loss) -> Head:
     """The head making the output `tensor` (called `name`), compiled with `loss`."""
     spec = loss_spec(loss)
-    layers = _walk(tensor)
+    layers = walk(tensor)
     return Head(
         output=name,
         logits_layer=layers.logits.name,
         layer_kind=type(layers.logits).__name__,
-        activation=_activation(layers),
+        activation=activation_name(layers),
         activation_layer=layers.activation_layer.name if layers.activation_layer is not None else None,
         passthrough=tuple(type(layer).__name__ for layer in layers.passthrough),
         units=_units(tensor, spec),
@@ -319,7 +135,7 @@ def find_heads(model: keras.Model) -> tuple[list[Head], list[tuple[str, str]]]:
         if loss is None:
             skipped.append((name, "compiled without a loss"))
             continue
-        if len(outputs) > 1 and (_function_name(_resolve(loss) or loss) in REGRESSION_LOSSES):
+        if len(outputs) > 1 and (function_name(resolve(loss) or loss) in REGRESSION_LOSSES):
             skipped.append((name, f"its loss {loss_spec(loss).name} is not a classification loss"))
             continue
         try:
@@ -353,7 +169,7 @@ def head_layers(model: keras.Model, head: Head) -> HeadLayers:
     """The layer objects of `head` in `model` (a rebuilt twin included: found again by output). A
     head read by `named_head` is its named layer alone."""
     try:
-        layers = _walk(dict(named_outputs(model))[head.output])
+        layers = walk(dict(named_outputs(model))[head.output])
         if layers.logits.name == head.logits_layer:
             return layers
     except HeadError:
@@ -371,7 +187,7 @@ def named_head(model: keras.Model, layer: str = "head") -> Head:
         name,
         layer,
         type(logits_layer).__name__,
-        _function_name(logits_layer.activation),
+        function_name(logits_layer.activation),
         None,
         (),
         _units(tensor, spec),
