@@ -12,11 +12,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,ray,server]'
 	touch $(STAMP)
 
-# The training instruments and the loss-path probe run once more on JAX (Keras picks its backend
-# when it is imported, so that is a second process); tests/test_backends.py mixes both in a grid.
-JAX_TESTS := tests/test_loss_path.py tests/test_instruments.py tests/test_training.py tests/test_heads.py \
-	tests/test_rebuild.py tests/test_audit_models.py tests/test_user_model.py tests/test_callback.py tests/test_batches.py \
-	tests/test_real_models.py tests/test_repair.py
+# Tests marked `backend` (the training instruments, the loss-path probe, the audit) run once more
+# on JAX: Keras picks its backend when it is imported, so that is a second process.
+# tests/test_backends.py mixes both in a grid.
 
 # Two pytest workers (one per core here): tests/conftest.py keeps a shared fixture's users on one.
 PARALLEL ?= -n 2 --dist loadgroup
@@ -30,7 +28,7 @@ browser:
 
 test: $(STAMP) browser  ## the whole suite, slow tests included, then the backend tests on JAX (what CI runs)
 	$(BIN)/python -m pytest -q $(PARALLEL)
-	KERAS_BACKEND=jax $(BIN)/python -m pytest -q $(PARALLEL) $(JAX_TESTS)
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -q $(PARALLEL) -m backend
 
 test-fast: $(STAMP)  ## the suite without tests marked slow
 	$(BIN)/python -m pytest -q $(PARALLEL) -m "not slow"

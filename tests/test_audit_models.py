@@ -7,6 +7,8 @@ import pytest
 import kerasce
 from kerasce.examples.audit_models import EXAMPLES, save_all
 
+pytestmark = pytest.mark.backend
+
 BACKEND = keras.backend.backend()
 R, C, F = "recovered_logits", "clipped_probabilities", "fused_logits"
 PROBABILITY_HEAD = {"tensorflow": (R, C, C), "jax": (C, C, C), "torch": (C, C, C)}[BACKEND]

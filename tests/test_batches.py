@@ -9,6 +9,8 @@ from kerasce.datasets import load_dataset
 from kerasce.training.batches import feed, lean_pipeline, on_tensorflow, validation
 from kerasce.training.fit import build_instrumented_model, seed_everything, train_run, weights_hash
 
+pytestmark = pytest.mark.backend
+
 X = np.arange(10, dtype="float32").reshape(10, 1)
 Y = np.arange(10)
 

@@ -11,6 +11,8 @@ import kerasce
 from kerasce.tracking.schema import NAN_EVENT_COLUMNS, Artifact, Metric, Tag
 from kerasce.tracking.store import artifact_root
 
+pytestmark = pytest.mark.backend
+
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(192, 6)).astype("float32")
 Y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0)  # three classes

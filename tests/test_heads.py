@@ -6,6 +6,8 @@ import pytest
 from kerasce.model.compiled_loss import HeadError, loss_spec
 from kerasce.model.heads import Head, find_head, find_heads
 
+pytestmark = pytest.mark.backend
+
 
 def classifier(head_layers, loss, inputs=4, compile_it=True):
     x = keras.Input((inputs,))

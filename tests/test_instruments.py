@@ -12,6 +12,8 @@ from kerasce.model.models import build_model, compile_model
 from kerasce.training.instrumented import InstrumentedModel
 from kerasce.training.instruments import MAX_EVENTS_PER_EPOCH, InstabilityMonitor
 
+pytestmark = pytest.mark.backend
+
 GRADIENTS = [np.array([[3.0, 0.0]], "float32"), np.array([4.0], "float32")]  # joint norm 5
 LABELS = np.array([0, 1])
 UNIFORM = np.full((2, 3), 1 / 3, "float32")

@@ -12,6 +12,8 @@ from kerasce.model.numerics import CLIP_CEILING
 from kerasce.model.probe_reading import LossPathError, ProbeReading, classify_loss_path, observed_output_kind
 from kerasce.vocabulary import LossPath
 
+pytestmark = pytest.mark.backend
+
 FUSED_LOGITS, RECOVERED_LOGITS = LossPath.FUSED_LOGITS, LossPath.RECOVERED_LOGITS
 CLIPPED_PROBABILITIES, LOG_PROBABILITIES, NAIVE = (
     LossPath.CLIPPED_PROBABILITIES,

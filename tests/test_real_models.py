@@ -9,6 +9,8 @@ from real_models import FAMILIES
 
 import kerasce
 
+pytestmark = pytest.mark.backend
+
 BACKEND = keras.backend.backend()
 R, C, F = "recovered_logits", "clipped_probabilities", "fused_logits"
 TF = BACKEND == "tensorflow"

@@ -2,8 +2,11 @@
 
 import keras
 import numpy as np
+import pytest
 
 from kerasce.diagnose.rebuild import base_policy, rebuild_under
+
+pytestmark = pytest.mark.backend
 
 
 def model_with_float32_head(policy="mixed_float16"):

@@ -13,6 +13,8 @@ from kerasce.diagnose.repair import probability_differences, random_features, re
 from kerasce.examples.audit_models import cnn_separate_softmax
 from kerasce.model.heads import find_heads
 
+pytestmark = pytest.mark.backend
+
 
 def repaired(model):
     heads, _ = find_heads(model)

@@ -12,7 +12,7 @@ from kerasce.datasets import load_dataset
 from kerasce.tracking.schema import NAN_EVENT_COLUMNS
 from kerasce.training.fit import train_run
 
-pytestmark = pytest.mark.slow  # every test here trains a model
+pytestmark = [pytest.mark.slow, pytest.mark.backend]  # every test here trains a model
 
 SMALL_DIGITS = {"dataset": "digits", "max_samples": 400}
 

@@ -8,6 +8,8 @@ import pytest
 import kerasce
 from kerasce.training.user_model import InstrumentError
 
+pytestmark = pytest.mark.backend
+
 X = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
 Y = np.arange(64) % 3
 
