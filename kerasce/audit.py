@@ -14,7 +14,7 @@ import types
 from pathlib import Path
 
 from kerasce.command import exit_command, run_command
-from kerasce.errors import ExitCode
+from kerasce.errors import AuditError, ExitCode
 
 EXAMPLES = """\
 examples:
@@ -81,9 +81,20 @@ def main(argv=None) -> int:
     return run_command("audit", lambda: audit_command(arguments))
 
 
-def _fix_path(arguments) -> Path | None:
-    from kerasce.diagnose.loading import AuditError
+def check_arguments(arguments) -> Path | None:
+    """The files named, checked before any framework starts (a mistyped path is one line at once);
+    the --fix path to write, if any."""
+    model = Path(arguments.model)
+    if model.is_dir():
+        raise AuditError(f"{model}: is a directory; give the model's .keras file (saved with model.save)")
+    if not model.is_file():
+        raise AuditError(f"{model}: no such file")
+    if arguments.data and not Path(arguments.data).is_file():
+        raise AuditError(f"--data {arguments.data}: no such file")
+    return _fix_path(arguments)
 
+
+def _fix_path(arguments) -> Path | None:
     if not arguments.fix:
         return None
     out = Path(arguments.fix)
@@ -97,9 +108,9 @@ def _fix_path(arguments) -> Path | None:
 
 
 def audit_command(arguments) -> int:
+    out = check_arguments(arguments)
     precisions = tuple(p.strip() for p in arguments.precisions.split(",") if p.strip())
     _import_framework()
-    out = _fix_path(arguments)
     options = {"precisions": precisions, "imports": tuple(arguments.imports)}
     result = run(arguments.model, data=arguments.data, backends=arguments.backends, **options)
     repaired = fix(arguments, result, out) if out else None

@@ -33,6 +33,10 @@ class DatasetError(KerasceError):
     """A dataset cannot be loaded: missing file, bad column, too few classes."""
 
 
+class AuditError(KerasceError):
+    """The file, the data or an option cannot be audited; the message says why."""
+
+
 class StoreUnavailable(KerasceError):
     """The store or tracking server cannot be reached or written (full disk, read-only, gone)."""
 

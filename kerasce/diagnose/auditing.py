@@ -14,6 +14,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from kerasce.config.schema import PRECISIONS
 from kerasce.diagnose.fixes import fix_for
 from kerasce.diagnose.loading import AuditError, checked_labels, import_modules, load_data, load_model_file
 from kerasce.diagnose.rebuild import base_policy, rebuild_under
@@ -24,7 +25,6 @@ from kerasce.model.loss_path import measure_loss_paths
 from kerasce.model.numerics import dead_zone_rate
 from kerasce.vocabulary import AuditStatus, status_of, unclassified
 
-PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 BACKEND_PACKAGES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
 FAILING_STATUSES = (AuditStatus.CLIPPED, AuditStatus.NAIVE)  # what --strict fails on
 

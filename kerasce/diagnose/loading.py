@@ -11,7 +11,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from kerasce.errors import KerasceError
+from kerasce.errors import AuditError
 from kerasce.model.head_outputs import input_structure
 from kerasce.model.heads import Head
 from kerasce.vocabulary import LabelFormat
@@ -23,10 +23,6 @@ UNKNOWN_CLASS_HINTS = (
     "Could not deserialize",
     "custom_objects",
 )
-
-
-class AuditError(KerasceError):
-    """The file, the data or an option cannot be audited; the message says why."""
 
 
 def import_modules(names) -> None:

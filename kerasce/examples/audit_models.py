@@ -1,5 +1,6 @@
 """Small compiled models that show each head wiring the audit reads, built and saved as .keras
-files: `python -c "from kerasce.examples.audit_models import save_all; save_all('models')"`."""
+files: `python -c "from kerasce.examples.audit_models import save_all; save_all('models')"`
+(docs/audit.md audits them)."""
 
 from pathlib import Path
 
@@ -119,14 +120,15 @@ EXAMPLES = {
     "cnn_conv_head": cnn_conv_head,
     "tagger_sigmoid": tagger_sigmoid,
 }
+SEVERAL_OUTPUTS = {"cnn_auxiliary_head": cnn_auxiliary_head}
 
 
 def save_all(directory) -> dict:
-    """Build and save every example; {name: path}."""
+    """Build and save every example, those with several outputs too; {name: path}."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     paths = {}
-    for name, build in EXAMPLES.items():
+    for name, build in {**EXAMPLES, **SEVERAL_OUTPUTS}.items():
         paths[name] = directory / f"{name}.keras"
         keras.utils.set_random_seed(0)
         build().save(paths[name])
