@@ -141,6 +141,7 @@ def test_an_internal_error_exits_70_with_the_traceback_in_a_file(monkeypatch, tm
         raise RuntimeError("a kerasce bug")
 
     monkeypatch.setattr(audit_module, "run", broken)  # kerasce's own function, standing in for a bug
+    (tmp_path / "m.keras").write_bytes(b"")  # a file: the paths are checked before anything runs
     assert audit_module.main([str(tmp_path / "m.keras")]) == 70
     err = capsys.readouterr().err.strip()
     assert "internal error in kerasce audit (RuntimeError: a kerasce bug)" in err and "traceback is in" in err
