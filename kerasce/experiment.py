@@ -109,7 +109,7 @@ def jobs_count(text: str):
 
 
 def list_formulations() -> str:
-    from kerasce.model.formulations import FORMULATIONS
+    from kerasce.config.formulations import FORMULATIONS
 
     width = max(map(len, FORMULATIONS))
     return "\n".join(f"{f.name:<{width}}  {f.task:<10}  {f.description}" for f in FORMULATIONS.values())
