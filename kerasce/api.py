@@ -210,6 +210,6 @@ def log_comparison(comparison: Comparison, experiment: str) -> str:
 
 def write_report(tracking_uri: str | None = None, output: Path = Path("docs") / "FINDINGS.md") -> Path:
     """docs/FINDINGS.md (and its figures) from the claim experiments' runs in the store."""
-    from kerasce.analyze.report import write_report as write
+    from kerasce.analyze.findings import write_report as write
 
     return write(tracking_uri, output)

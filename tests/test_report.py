@@ -2,7 +2,7 @@
 
 import pytest
 
-from kerasce.analyze.report import write_report
+from kerasce.analyze.findings import write_report
 from kerasce.errors import KerasceError
 from kerasce.report import main
 from kerasce.tracking.writer import Tracker
@@ -29,7 +29,7 @@ def test_a_claim_whose_runs_never_reached_its_regime_is_not_tested():
     import pandas as pd
 
     from kerasce.analyze.claims import CLAIMS
-    from kerasce.analyze.report import judge, with_regime
+    from kerasce.analyze.findings import judge, with_regime
 
     claim = next(c for c in CLAIMS if c.key == "imbalance_pr")
     table = pd.DataFrame(

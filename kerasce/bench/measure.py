@@ -50,7 +50,7 @@ def bare_fit(run: RunConfig, dataset, callback=None) -> float:
 def measure_workload(name: str, repeats: int, store: Path, backend: str = "tensorflow") -> dict:
     from kerasce.integrations.mlflow_logger import MlflowLogger
     from kerasce.run.cell import ProcessCache, run_cell
-    from kerasce.run.job import StoreRef
+    from kerasce.run.outcome import StoreRef
     from kerasce.tracking.autolog import active_run, keras_autolog_run
     from kerasce.tracking.schema import RunStart
     from kerasce.tracking.writer import Tracker

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from functools import cached_property
 
-from kerasce.config.schema import get_key
+from kerasce.config.fields import get_key
 from kerasce.config.formulations import Formulation, get_formulation
 
 # Keys that identify a run in its name, in this order; other grid keys follow as key=value.
