@@ -12,7 +12,7 @@ def test_missing_claim_experiments_name_their_commands(tmp_path):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     Tracker(uri, "binary-heads")
     with pytest.raises(KerasceError, match="experiments/imbalance_pr.toml.*experiments/naive_overflow.toml"):
-        write_report(uri, tmp_path / "FINDINGS.md")
+        write_report(uri, output=tmp_path / "FINDINGS.md")
     assert not (tmp_path / "FINDINGS.md").exists()
 
 

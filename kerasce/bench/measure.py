@@ -182,7 +182,7 @@ def measure_compare(store: Path, count: int) -> dict:
     template["tags"] = {k: v for k, v in template["tags"].items() if not k.startswith("mlflow.")}
     log_synthetic_runs(uri, template, count)
     started = time.perf_counter()
-    api.compare(["compare-bench"], uri, ["formulation", "precision"], figures=False)
+    api.compare(["compare-bench"], uri, group_by=["formulation", "precision"], figures=False)
     in_process = time.perf_counter() - started
     arguments = ["--experiment", "compare-bench", "--tracking-uri", uri, "--no-figures", "--no-log"]
     started = time.perf_counter()
