@@ -51,8 +51,9 @@ report: $(STAMP)  ## the claim experiments, then docs/FINDINGS.md from their run
 docs: $(STAMP)  ## docs/records.md's tables from kerasce/tracking/schema.py (tests/test_schema_doc.py checks them)
 	$(BIN)/python -m kerasce.tracking.schema_doc
 
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff, and the import contracts of pyproject.toml
 	$(BIN)/ruff check kerasce tests
+	$(BIN)/lint-imports
 	$(BIN)/ruff format --check kerasce tests
 
 format: $(STAMP)

@@ -28,7 +28,7 @@ def __getattr__(name):
 
         return instrument
     if name == "MlflowLogger":
-        from kerasce.tracking.callback import MlflowLogger
+        from kerasce.integrations.mlflow_logger import MlflowLogger
 
         return MlflowLogger
     raise AttributeError(f"module 'kerasce' has no attribute {name!r}")

@@ -9,14 +9,19 @@
 Loading and validating a grid imports no TensorFlow or Keras; they are imported when cells run.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
 from kerasce.config import RunSpec, expand_grid, load_config, parse_config
 from kerasce.errors import KerasceError
 from kerasce.run.inputs import grid_table, load_datasets
+
+if TYPE_CHECKING:  # the grid runner imports MLflow: only when cells run
+    from kerasce.run.grid import GridResult
 
 DEFAULT_CONFIG = Path("experiments") / "default.toml"
 DEFAULT_METRICS = (
@@ -46,7 +51,12 @@ class Grid:
         return grid_table(self.specs, self.datasets)
 
 
-def load_grid(config=DEFAULT_CONFIG, overrides=(), experiment_name: str | None = None) -> Grid:
+def load_grid(
+    config: str | Path | dict = DEFAULT_CONFIG,
+    overrides: Sequence[str] = (),
+    *,
+    experiment_name: str | None = None,
+) -> Grid:
     """Read (a TOML path, or a dict shaped like one), override and validate a config, expand its
     grid and load its datasets. Raises KerasceError (ConfigError, DatasetError) naming the problem."""
     base, tables = (
@@ -61,12 +71,13 @@ def load_grid(config=DEFAULT_CONFIG, overrides=(), experiment_name: str | None =
 def run_grid(
     grid: Grid,
     tracking_uri: str | None = None,
-    jobs=1,
+    *,
+    jobs: int | Literal["auto"] = 1,
     rerun: bool = False,
-    quiet=True,
-    executor: str = "local",
+    quiet: bool = True,
+    executor: Literal["local", "ray"] = "local",
     ray_address: str | None = None,
-):
+) -> "GridResult":
     """Run the grid's cells that have no FINISHED run yet (all of them with `rerun`) into the
     store; returns a GridResult (plan, outcomes, parent run id). `executor="local"` runs them in
     `jobs` processes ("auto": one per core); worker processes are spawned, so a script using
@@ -131,10 +142,11 @@ class Comparison:
 
 
 def compare(
-    experiments=("default",),
+    experiments: Sequence[str] = ("default",),
     tracking_uri: str | None = None,
-    group_by: list | None = None,
-    metrics=DEFAULT_METRICS,
+    *,
+    group_by: Sequence[str] | None = None,
+    metrics: Sequence[str] = DEFAULT_METRICS,
     filter_string: str = "",
     figures: bool = True,
     reference: str = "twin",
@@ -208,8 +220,8 @@ def log_comparison(comparison: Comparison, experiment: str) -> str:
     return run.run_id
 
 
-def write_report(tracking_uri: str | None = None, output: Path = Path("docs") / "FINDINGS.md") -> Path:
+def write_report(tracking_uri: str | None = None, *, output: Path = Path("docs") / "FINDINGS.md") -> Path:
     """docs/FINDINGS.md (and its figures) from the claim experiments' runs in the store."""
-    from kerasce.analyze.report import write_report as write
+    from kerasce.analyze.findings import write_report as write
 
     return write(tracking_uri, output)

@@ -76,9 +76,9 @@ def run(arguments) -> int:
     comparison = api.compare(
         experiments,
         arguments.tracking_uri,
-        arguments.group_by.split(",") if arguments.group_by else None,
-        arguments.metric or api.DEFAULT_METRICS,
-        arguments.filter,
+        group_by=arguments.group_by.split(",") if arguments.group_by else None,
+        metrics=arguments.metric or api.DEFAULT_METRICS,
+        filter_string=arguments.filter,
         figures=not arguments.no_figures,
         reference=arguments.reference,
     )

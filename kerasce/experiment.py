@@ -109,7 +109,7 @@ def jobs_count(text: str):
 
 
 def list_formulations() -> str:
-    from kerasce.model.formulations import FORMULATIONS
+    from kerasce.config.formulations import FORMULATIONS
 
     width = max(map(len, FORMULATIONS))
     return "\n".join(f"{f.name:<{width}}  {f.task:<10}  {f.description}" for f in FORMULATIONS.values())
@@ -129,7 +129,7 @@ INTERRUPTED = "interrupted: the current runs and the grid are marked KILLED; rep
 def run(arguments) -> int:
     from kerasce import api
 
-    grid = api.load_grid(arguments.config, arguments.overrides, arguments.experiment_name)
+    grid = api.load_grid(arguments.config, arguments.overrides, experiment_name=arguments.experiment_name)
     if arguments.dry_run:
         print(grid.table().to_string(index=False))
         print(
@@ -142,11 +142,11 @@ def run(arguments) -> int:
     result = api.run_grid(
         grid,
         arguments.tracking_uri,
-        arguments.jobs,
-        arguments.rerun,
-        arguments.quiet,
-        arguments.executor,
-        arguments.ray_address,
+        jobs=arguments.jobs,
+        rerun=arguments.rerun,
+        quiet=arguments.quiet,
+        executor=arguments.executor,
+        ray_address=arguments.ray_address,
     )
     if not result.outcomes:
         return 0  # every cell has a FINISHED run already; the plan line said so

@@ -32,7 +32,7 @@ def main(argv=None) -> int:
 def write(arguments) -> int:
     from kerasce import api
 
-    print(f"wrote {api.write_report(arguments.tracking_uri, arguments.output)}")
+    print(f"wrote {api.write_report(arguments.tracking_uri, output=arguments.output)}")
     return 0
 
 

@@ -19,7 +19,7 @@ MLFLOW_TRACKING_PASSWORD when the server has basic auth).
 
 
 def parse_arguments(argv=None) -> argparse.Namespace:
-    from kerasce.tracking.server import DEFAULT_DATA_DIR, PASSWORD_VARIABLE
+    from kerasce.tracking.team_server import DEFAULT_DATA_DIR, PASSWORD_VARIABLE
 
     parser = argparse.ArgumentParser(
         prog="python -m kerasce.server",
@@ -56,10 +56,10 @@ def main(argv=None) -> int:
 
 
 def act(arguments) -> int:
-    from kerasce.tracking import server
+    from kerasce.tracking import team_server
 
     if arguments.action == "start":
-        options = server.ServerOptions(
+        options = team_server.ServerOptions(
             arguments.data_dir,
             arguments.host,
             arguments.port,
@@ -67,14 +67,14 @@ def act(arguments) -> int:
             arguments.auth,
             arguments.workers,
         )
-        state = server.start(options)
-        print(f"tracking server at {server.status(arguments.data_dir)}")
+        state = team_server.start(options)
+        print(f"tracking server at {team_server.status(arguments.data_dir)}")
         print(f"use it with: export MLFLOW_TRACKING_URI={state['url']}")
     elif arguments.action == "stop":
-        stopped = server.stop(arguments.data_dir)
+        stopped = team_server.stop(arguments.data_dir)
         print("stopped " + ", ".join(stopped) if stopped else "nothing was running")
     else:
-        print(server.status(arguments.data_dir))
+        print(team_server.status(arguments.data_dir))
     return 0
 
 

@@ -135,7 +135,7 @@ def team_server():
     import shutil
     import socket
 
-    from kerasce.tracking import server
+    from kerasce.tracking import team_server as server
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

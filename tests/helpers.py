@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from mlflow.tracking import MlflowClient
 
-from kerasce.model.formulations import get_formulation
+from kerasce.config.formulations import get_formulation
 from kerasce.model.models import build_model, compile_model
 from kerasce.tracking.store import open_store
 

@@ -3,8 +3,8 @@
 import keras
 import pytest
 
+from kerasce.config.formulations import get_formulation
 from kerasce.model.body import BodyError, check_body
-from kerasce.model.formulations import get_formulation
 from kerasce.model.models import build_model
 
 HERE = "tests.user_bodies"

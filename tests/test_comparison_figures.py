@@ -3,7 +3,11 @@
 import numpy as np
 import pandas as pd
 
-from kerasce.analyze.figures import loss_band_figure, overlaid_pr_figure, overlaid_reliability_figure
+from kerasce.analyze.comparison_figures import (
+    loss_band_figure,
+    overlaid_pr_figure,
+    overlaid_reliability_figure,
+)
 
 
 def test_one_line_per_group():

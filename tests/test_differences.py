@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from kerasce.analyze.comparison import RECALL_GRID, RunCurves, finished_cells, read_curves
+from kerasce.analyze.comparison_figures import difference_figure
 from kerasce.analyze.differences import (
     LOSS,
     PR,
@@ -16,7 +17,6 @@ from kerasce.analyze.differences import (
     differences_by_setting,
     pointwise_interval,
 )
-from kerasce.analyze.figures import difference_figure
 from kerasce.analyze.tolerance import Difference
 from kerasce.tracking.reader import StoreReader
 from kerasce.tracking.schema import Artifact

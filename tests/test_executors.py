@@ -7,7 +7,7 @@ from kerasce.config import expand_grid, parse_config
 from kerasce.errors import KerasceError
 from kerasce.run.executors import InProcess, Local, ProcessPool, available_cores
 from kerasce.run.inputs import load_datasets
-from kerasce.run.job import StoreRef
+from kerasce.run.outcome import StoreRef
 from kerasce.tracking.schema import RunStart
 from kerasce.tracking.writer import Tracker
 

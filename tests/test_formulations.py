@@ -1,7 +1,7 @@
 import pytest
 
+from kerasce.config.formulations import BINARY, FORMULATIONS, MULTICLASS, check_fits, get_formulation
 from kerasce.errors import ConfigError
-from kerasce.model.formulations import BINARY, FORMULATIONS, MULTICLASS, check_fits, get_formulation
 
 CANONICAL = {
     "softmax_ce",

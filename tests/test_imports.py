@@ -80,3 +80,21 @@ def test_importing_any_kerasce_module_changes_nothing_global():
         [sys.executable, "-c", SIDE_EFFECTS_PROBE], capture_output=True, text=True, timeout=300
     )
     assert result.stdout.strip().splitlines()[-1] == "[] [] []", result.stdout + result.stderr[-2000:]
+
+
+def test_the_packages_import_one_way():
+    """pyproject.toml's import contracts: each stage imports only the stages below it, and the
+    store and config stages import no framework (import-linter, transitive imports included)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    linter = Path(sys.executable).parent / "lint-imports"
+    checked = subprocess.run(
+        [str(linter), "--no-cache"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHONPATH": str(root), "PATH": str(linter.parent)},
+    )
+    assert checked.returncode == 0 and "2 kept, 0 broken" in checked.stdout, checked.stdout[-3000:]

@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 
-from kerasce.model.formulations import get_formulation
+from kerasce.config.formulations import get_formulation
 from kerasce.model.models import build_model, compile_model
 from kerasce.training.instrumented import InstrumentedModel
 from kerasce.training.instruments import MAX_EVENTS_PER_EPOCH, InstabilityMonitor

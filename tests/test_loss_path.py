@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import pytest
 
-from kerasce.model.formulations import get_formulation
+from kerasce.config.formulations import get_formulation
 from kerasce.model.loss_path import detect_loss_path
 from kerasce.model.models import build_model, compile_model
 from kerasce.model.numerics import CLIP_CEILING

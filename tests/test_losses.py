@@ -123,7 +123,7 @@ def test_pure_nll_matches_hand_computed_values():
 
 
 def test_make_loss_follows_the_formulation():
-    from kerasce.model.formulations import get_formulation
+    from kerasce.config.formulations import get_formulation
 
     assert make_loss(get_formulation("logits_ce")).get_config()["from_logits"] is True
     assert make_loss(get_formulation("softmax_ce")).get_config()["from_logits"] is False

@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
+from kerasce.config.formulations import get_formulation
 from kerasce.errors import ConfigError
-from kerasce.model.formulations import get_formulation
 from kerasce.model.models import build_model, compile_model
 
 STABLE = ["softmax_ce", "logits_ce", "log_softmax_nll", "sigmoid_bce", "logit_bce"]

@@ -7,7 +7,7 @@ import subprocess
 
 from kerasce.config import expand_grid, parse_config
 from kerasce.run.inputs import load_datasets
-from kerasce.run.job import StoreRef
+from kerasce.run.outcome import StoreRef
 from kerasce.run.plan import claim_cell, plan_grid
 from kerasce.run.provenance import process_start_time, process_tags
 from kerasce.tracking.schema import Kind, RunStart, Tag

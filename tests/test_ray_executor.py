@@ -14,7 +14,7 @@ from mlflow.tracking import MlflowClient
 
 from kerasce.command import COMMAND_ENVIRONMENT
 from kerasce.run.ray_executor import RayExecutor, RayUnavailable, check_address
-from kerasce.tracking import server
+from kerasce.tracking import team_server as server
 
 SMALL = ["--set", "data.max_samples=200", "--set", "train.figures=false"]
 ONE_WIRING = ["--set", "grid.formulation=['logits_ce']", "--set", "grid.precision=['float32']"]
@@ -121,8 +121,6 @@ def test_a_mixed_backend_grid_runs_on_the_cluster_into_postgres_once_per_cell(ra
     backends = collections.Counter(r.data.tags["kerasce.keras_backend"] for r in cells)
     assert backends == {"tensorflow": 2, "jax": 2}  # each task got its backend from its runtime env
     assert all(r.data.params["backend"] == r.data.tags["kerasce.keras_backend"] for r in cells)
-    code, output = cli(uri, ray_address, "ray-grid", *[a for a in args if a != "--quiet"], quiet=False)
-    assert code == 0 and "4 cells: 0 to run, 4 skipped (already FINISHED)" in output
 
 
 @pytest.mark.slow

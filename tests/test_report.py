@@ -2,7 +2,7 @@
 
 import pytest
 
-from kerasce.analyze.report import write_report
+from kerasce.analyze.findings import write_report
 from kerasce.errors import KerasceError
 from kerasce.report import main
 from kerasce.tracking.writer import Tracker
@@ -12,7 +12,7 @@ def test_missing_claim_experiments_name_their_commands(tmp_path):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     Tracker(uri, "binary-heads")
     with pytest.raises(KerasceError, match="experiments/imbalance_pr.toml.*experiments/naive_overflow.toml"):
-        write_report(uri, tmp_path / "FINDINGS.md")
+        write_report(uri, output=tmp_path / "FINDINGS.md")
     assert not (tmp_path / "FINDINGS.md").exists()
 
 
@@ -29,7 +29,7 @@ def test_a_claim_whose_runs_never_reached_its_regime_is_not_tested():
     import pandas as pd
 
     from kerasce.analyze.claims import CLAIMS
-    from kerasce.analyze.report import judge, with_regime
+    from kerasce.analyze.findings import judge, with_regime
 
     claim = next(c for c in CLAIMS if c.key == "imbalance_pr")
     table = pd.DataFrame(

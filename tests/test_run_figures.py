@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from kerasce.evaluate.figures import (
+from kerasce.evaluate.metrics import reliability_table
+from kerasce.evaluate.run_figures import (
     IntuitionGrids,
     intuition_figures,
     logit_views,
@@ -13,7 +14,6 @@ from kerasce.evaluate.figures import (
     pr_curve_figure,
     reliability_figure,
 )
-from kerasce.evaluate.metrics import reliability_table
 
 
 def test_logit_views_are_exact_distributions_and_losses():

@@ -17,7 +17,7 @@ from mlflow.tracking import MlflowClient
 from kerasce.config import expand_grid, parse_config
 from kerasce.run.grid import run_grid
 from kerasce.run.inputs import load_datasets
-from kerasce.run.job import CellOutcome
+from kerasce.run.outcome import CellOutcome
 from kerasce.tracking.store import TrackingUnavailable
 from kerasce.tracking.writer import Tracker
 

@@ -13,10 +13,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from kerasce.analyze.figures import loss_band_figure, overlaid_pr_figure, overlaid_reliability_figure
+from kerasce.analyze.comparison_figures import (
+    loss_band_figure,
+    overlaid_pr_figure,
+    overlaid_reliability_figure,
+)
 from kerasce.analyze.rounding import format_estimate
 from kerasce.errors import KerasceError
-from kerasce.evaluate.figures import png_bytes
+from kerasce.evaluate.run_figures import png_bytes
 from kerasce.tracking.schema import Artifact, Kind, Tag
 
 NOT_GROUPING = {"seed", "name"}  # params that never define a group

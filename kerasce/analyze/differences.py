@@ -16,10 +16,10 @@ import pandas as pd
 from scipy import stats
 
 from kerasce.analyze.comparison import COMPARISON_DPI, RECALL_GRID, RunCurves, grouped_runs
-from kerasce.analyze.figures import difference_figure
+from kerasce.analyze.comparison_figures import difference_figure
 from kerasce.analyze.paired import DATASET_KEY, PAIR_KEY, facet_keys, paired_runs, varying_keys
 from kerasce.analyze.tolerance import Difference, metric_scale, one_sided, zero_class
-from kerasce.evaluate.figures import png_bytes
+from kerasce.evaluate.run_figures import png_bytes
 
 LOSS, PR = "loss", "precision"  # the two curves: validation loss per epoch, precision per recall
 FIGURE_SUFFIX = "differences.png"

@@ -16,8 +16,8 @@ from scipy import stats
 from kerasce.analyze.comparison import CompareError, default_group_keys, grouped_runs
 from kerasce.analyze.rounding import format_interval, rounded
 from kerasce.analyze.tolerance import Difference, classify, metric_scale, one_sided
+from kerasce.config.formulations import FORMULATIONS, logit_twin
 from kerasce.errors import choices_message
-from kerasce.model.formulations import FORMULATIONS, logit_twin
 
 TWIN = "twin"  # each wiring against its from-logits twin: logits_ce or logit_bce
 PAIR_KEY = "formulation"

@@ -48,10 +48,10 @@ def bare_fit(run: RunConfig, dataset, callback=None) -> float:
 
 
 def measure_workload(name: str, repeats: int, store: Path, backend: str = "tensorflow") -> dict:
+    from kerasce.integrations.mlflow_logger import MlflowLogger
     from kerasce.run.cell import ProcessCache, run_cell
-    from kerasce.run.job import StoreRef
+    from kerasce.run.outcome import StoreRef
     from kerasce.tracking.autolog import active_run, keras_autolog_run
-    from kerasce.tracking.callback import MlflowLogger
     from kerasce.tracking.schema import RunStart
     from kerasce.tracking.writer import Tracker
 
@@ -182,7 +182,7 @@ def measure_compare(store: Path, count: int) -> dict:
     template["tags"] = {k: v for k, v in template["tags"].items() if not k.startswith("mlflow.")}
     log_synthetic_runs(uri, template, count)
     started = time.perf_counter()
-    api.compare(["compare-bench"], uri, ["formulation", "precision"], figures=False)
+    api.compare(["compare-bench"], uri, group_by=["formulation", "precision"], figures=False)
     in_process = time.perf_counter() - started
     arguments = ["--experiment", "compare-bench", "--tracking-uri", uri, "--no-figures", "--no-log"]
     started = time.perf_counter()

@@ -13,7 +13,7 @@ import json
 import tomllib
 from pathlib import Path
 
-from kerasce.config.schema import DEFAULTS, sections, validate
+from kerasce.config.fields import DEFAULTS, sections, validate
 from kerasce.config.spec import RunSpec
 from kerasce.errors import ConfigError, choices_message
 

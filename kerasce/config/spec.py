@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass
 from functools import cached_property
 
-from kerasce.config.schema import get_key
-from kerasce.model.formulations import Formulation, get_formulation
+from kerasce.config.fields import get_key
+from kerasce.config.formulations import Formulation, get_formulation
 
 # Keys that identify a run in its name, in this order; other grid keys follow as key=value.
 NAME_KEYS = ("data.dataset", "formulation", "precision")

@@ -1,7 +1,7 @@
 """The dataset stage: named datasets loaded into stratified, standardized splits."""
 
+from kerasce.config.dataset_options import DATASET_OPTIONS, OPTION_TYPES, dataset_options
 from kerasce.datasets.keras_cache import FASHION_MNIST_FILES, KERAS_DATASETS_URL, ORIGIN_ENV, SHA256_ENV
-from kerasce.datasets.options import DATASET_OPTIONS, OPTION_TYPES, dataset_options
 from kerasce.datasets.splits import Dataset, load_dataset
 
 __all__ = [

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kerasce.datasets.options import dataset_options
+from kerasce.config.dataset_options import dataset_options
 from kerasce.datasets.sources import LOADERS
 from kerasce.errors import DatasetError, choices_message
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from kerasce.config.schema import PRECISIONS
+from kerasce.config.fields import PRECISIONS
 from kerasce.diagnose.fixes import fix_for
 from kerasce.diagnose.loading import AuditError, checked_labels, import_modules, load_data, load_model_file
 from kerasce.diagnose.rebuild import base_policy, rebuild_under

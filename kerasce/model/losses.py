@@ -7,7 +7,7 @@ that round-trips through `get_config()`, so a saved model loads back with its lo
 import keras
 from keras import ops
 
-from kerasce.model.formulations import Formulation
+from kerasce.config.formulations import Formulation
 
 
 def _true_class_values(labels, values):

@@ -8,10 +8,10 @@ import keras
 import numpy as np
 from keras import ops
 
-from kerasce.config.schema import OPTIMIZERS, PRECISIONS
+from kerasce.config.fields import OPTIMIZERS, PRECISIONS
+from kerasce.config.formulations import BINARY, Formulation, check_fits
 from kerasce.errors import ConfigError, choices_message
 from kerasce.model.body import apply_body
-from kerasce.model.formulations import BINARY, Formulation, check_fits
 from kerasce.model.losses import make_loss, naive_softmax
 
 # One class per name in config.schema.OPTIMIZERS (which validates names without importing Keras).

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from kerasce.config.spec import RunSpec
 from kerasce.datasets import Dataset, load_dataset
-from kerasce.run.job import CellOutcome, StoreRef
+from kerasce.run.outcome import CellOutcome, StoreRef
 from kerasce.run.plan import claim_cell
 from kerasce.run.record import cell_record, cell_start
 from kerasce.tracking.schema import Artifact, RunRecord
@@ -40,7 +40,7 @@ class ProcessCache:
 
     def intuition_grids(self):
         if self.grids is None:
-            from kerasce.evaluate.figures import IntuitionGrids
+            from kerasce.evaluate.run_figures import IntuitionGrids
 
             self.grids = IntuitionGrids()
         return self.grids

@@ -20,7 +20,7 @@ from typing import Protocol
 from kerasce.config.spec import RunSpec
 from kerasce.errors import KerasceError
 from kerasce.framework import import_keras_quietly
-from kerasce.run.job import CellOutcome, StoreRef
+from kerasce.run.outcome import CellOutcome, StoreRef
 from kerasce.run.provenance import keras_backend
 
 POLL_SECONDS = 1.0

@@ -13,7 +13,7 @@ from tqdm import tqdm
 from kerasce.config.spec import RunSpec
 from kerasce.errors import StoreUnavailable
 from kerasce.run.executors import Executor, InProcess
-from kerasce.run.job import CellOutcome, StoreRef
+from kerasce.run.outcome import CellOutcome, StoreRef
 from kerasce.run.plan import Plan, plan_grid
 from kerasce.run.record import grid_start, grid_texts
 from kerasce.tracking.schema import RunRecord, Tag

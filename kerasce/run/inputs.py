@@ -4,10 +4,10 @@ is imported only for a grid with a `[model] body`."""
 
 import pandas as pd
 
+from kerasce.config.formulations import check_fits
 from kerasce.config.spec import RunSpec
 from kerasce.datasets import load_dataset
 from kerasce.errors import ConfigError, DatasetError
-from kerasce.model.formulations import check_fits
 
 
 def load_datasets(specs: list[RunSpec]) -> dict:

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 
 from kerasce.config.spec import RunSpec
-from kerasce.run.job import StoreRef
+from kerasce.run.outcome import StoreRef
 from kerasce.run.provenance import writer_alive
 from kerasce.tracking.schema import Kind, RunStart, Tag
 from kerasce.tracking.store import sqlite_path, store_lock

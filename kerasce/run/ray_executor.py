@@ -20,7 +20,7 @@ from kerasce.command import COMMAND_ENVIRONMENT
 from kerasce.config.spec import RunSpec
 from kerasce.errors import KerasceError
 from kerasce.run.executors import POLL_SECONDS, available_cores, by_backend, limit_threads
-from kerasce.run.job import CellOutcome, StoreRef
+from kerasce.run.outcome import CellOutcome, StoreRef
 from kerasce.vocabulary import Outcome, RunStatus
 
 RETRIES = 3  # attempts after a worker died, per cell

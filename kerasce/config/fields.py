@@ -9,9 +9,9 @@ import importlib.util
 import math
 import re
 
-from kerasce.datasets import OPTION_TYPES, dataset_options
+from kerasce.config.dataset_options import OPTION_TYPES, dataset_options
+from kerasce.config.formulations import FORMULATIONS
 from kerasce.errors import ConfigError, DatasetError, choices_message
-from kerasce.model.formulations import FORMULATIONS
 
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 # Keras backends: the package each needs, and how to get it.

@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from kerasce.analyze.tolerance import Difference
-from kerasce.evaluate.figures import many_lines
+from kerasce.evaluate.run_figures import many_lines
 
 
 def overlaid_pr_figure(recall, precision_by_group: dict, title: str):

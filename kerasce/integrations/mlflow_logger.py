@@ -24,13 +24,13 @@ from mlflow.tracking import MlflowClient
 
 from kerasce.command import first_line
 from kerasce.errors import KerasceError
-from kerasce.evaluate.figures import png_bytes, pr_curve_figure, reliability_figure
 from kerasce.evaluate.metrics import (
     average_precision,
     evaluate_predictions,
     pr_curve_table,
     reliability_table,
 )
+from kerasce.evaluate.run_figures import png_bytes, pr_curve_figure, reliability_figure
 from kerasce.model.heads import find_head
 from kerasce.model.loss_path import measure_loss_paths
 from kerasce.tracking.schema import NAN_EVENT_COLUMNS, Artifact, Metric, RunRecord, Tag

@@ -1,4 +1,4 @@
-"""The team tracking server (kerasce/tracking/server.py) and its command (kerasce/server.py):
+"""The team tracking server (kerasce/tracking/team_server.py) and its command (kerasce/server.py):
 a real PostgreSQL and `mlflow server` on loopback, started and stopped by the tests."""
 
 import shutil
@@ -9,8 +9,8 @@ import pytest
 import requests
 from conftest import server_data_dir
 
-from kerasce.tracking import server
-from kerasce.tracking.server import PASSWORD_VARIABLE, ServerError, ServerOptions
+from kerasce.tracking import team_server as server
+from kerasce.tracking.team_server import PASSWORD_VARIABLE, ServerError, ServerOptions
 
 
 def test_serving_other_machines_needs_a_password(tmp_path):

@@ -1,0 +1,1 @@
+"""kerasce in the user's own training: the Keras callback that logs a fit to MLflow."""
