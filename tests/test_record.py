@@ -48,6 +48,7 @@ def result_for(dataset, probabilities, events=()):
         test_logits_before=np.zeros_like(logits),
         test_logits=logits,
         train_seconds=1.5,
+        steps_per_execution=17,
         deterministic=True,
         weights_hash="abc",
         model=None,

@@ -18,7 +18,14 @@ SMALL_DIGITS = {"dataset": "digits", "max_samples": 400}
 
 
 def run(
-    formulation="logits_ce", precision="float32", logit_scale=1.0, epochs=2, on_nan="stop", seed=0, **train
+    formulation="logits_ce",
+    precision="float32",
+    logit_scale=1.0,
+    epochs=2,
+    on_nan="stop",
+    seed=0,
+    fused=True,
+    **train,
 ):
     config, _ = parse_config(
         {
@@ -30,7 +37,26 @@ def run(
             "train": {"epochs": epochs, "on_nan": on_nan, **train},
         }
     )
-    return train_run(RunConfig.from_dict(config), load_dataset(config["data"], seed))
+    return train_run(RunConfig.from_dict(config), load_dataset(config["data"], seed), fused=fused)
+
+
+@pytest.mark.parametrize(
+    "formulation, precision, optimizer",
+    [
+        ("softmax_ce", "float32", "adam"),
+        ("logits_ce", "mixed_float16", "sgd"),
+        ("logit_bce", "float32", "rmsprop"),
+    ],
+)
+def test_the_fused_loop_takes_the_steps_of_one_call_per_batch_to_the_bit(formulation, precision, optimizer):
+    """An epoch's batches in one compiled call (the runner's loop): the same weights, losses,
+    instruments and events as fit's default of one call per batch."""
+    fused = run(formulation, precision, epochs=3, optimizer=optimizer)
+    per_batch = run(formulation, precision, epochs=3, optimizer=optimizer, fused=False)
+    assert fused.steps_per_execution > 1 and per_batch.steps_per_execution == 1
+    assert fused.weights_hash == per_batch.weights_hash
+    assert fused.history == per_batch.history and fused.events == per_batch.events
+    assert fused.skipped_steps == per_batch.skipped_steps
 
 
 def test_a_stable_run_records_every_epoch_and_no_events():

@@ -137,8 +137,10 @@ def compile_model(
     precision: str = "float32",
     optimizer: str = "adam",
     learning_rate: float = 1e-3,
+    steps_per_execution: int = 1,
 ) -> keras.Model:
     """Compile with the formulation's loss; mixed_float16 gets dynamic loss scaling.
+    `steps_per_execution`: how many batches each compiled call of fit runs (the same steps).
 
     Keras wraps the optimizer in a LossScaleOptimizer only when the *global* policy is
     mixed_float16; we never set the global policy, so we wrap it here.
@@ -148,5 +150,10 @@ def compile_model(
     chosen = OPTIMIZER_CLASSES[optimizer](learning_rate=learning_rate)
     if precision == "mixed_float16":
         chosen = keras.optimizers.LossScaleOptimizer(chosen)
-    model.compile(optimizer=chosen, loss=make_loss(formulation), metrics=[accuracy_metric(formulation)])
+    model.compile(
+        optimizer=chosen,
+        loss=make_loss(formulation),
+        metrics=[accuracy_metric(formulation)],
+        steps_per_execution=steps_per_execution,
+    )
     return model

@@ -145,6 +145,7 @@ def cell_record(
             Tag.LOSS_PATH: result.loss_path,
             Tag.NAN_STATUS: result.nan_status,
             Tag.DETERMINISTIC: result.deterministic,
+            Tag.STEPS_PER_EXECUTION: result.steps_per_execution,
             Tag.WEIGHTS_HASH: result.weights_hash,
             Tag.UNDEFINED_METRICS: "; ".join(notes) or "none",
             Tag.NOTE: cell_description(run, dataset, result, test_metrics),

@@ -25,6 +25,7 @@ class Tag:
     LOSS_PATH = "kerasce.loss_path"
     NAN_STATUS = "kerasce.nan_status"
     DETERMINISTIC = "kerasce.deterministic"
+    STEPS_PER_EXECUTION = "kerasce.steps_per_execution"
     WEIGHTS_HASH = "kerasce.weights_hash"
     UNDEFINED_METRICS = "kerasce.undefined_metrics"
     CELLS = "kerasce.cells"
@@ -121,6 +122,8 @@ TAG_MEANINGS = {
     "scikit-learn, pandas, kerasce)",
     Tag.ONEDNN: "TensorFlow's oneDNN setting (it changes float summation order)",
     Tag.DETERMINISTIC: "whether the run was seeded and TensorFlow op determinism was on",
+    Tag.STEPS_PER_EXECUTION: "batches per compiled call of fit: an epoch's (the runner's fused loop, "
+    "the same steps as one call per batch to the bit) or 1",
     Tag.WEIGHTS_HASH: "hash of the final weights: the same config twice gives the same hash",
     Tag.GIT_COMMIT: "the code's commit, when run inside a git checkout",
     Tag.GIT_DIRTY: "whether that checkout had uncommitted changes",

@@ -1,6 +1,7 @@
 """Training one run: seeded, on the run config's model, with the instruments attached."""
 
 import hashlib
+import math
 import time
 from collections.abc import Callable
 
@@ -68,9 +69,18 @@ def _torch_determinism(deterministic: bool) -> bool:
     return deterministic
 
 
-def build_compiled_model(run: RunConfig, dataset: Dataset, model_class=keras.Model) -> keras.Model:
+def epoch_steps(run: RunConfig, dataset: Dataset) -> int:
+    """The batches of one training epoch."""
+    return math.ceil(len(dataset.x_train) / run.train.batch_size)
+
+
+def build_compiled_model(
+    run: RunConfig, dataset: Dataset, model_class=keras.Model, steps_per_execution: int = 1
+) -> keras.Model:
     """The run config's model for this dataset, compiled: what the runner trains and the bench's
-    bare fit times (with `model_class` the instrumented subclass, or plain Keras)."""
+    bare fit times (with `model_class` the instrumented subclass, or plain Keras). With
+    `steps_per_execution`, each compiled call of fit runs that many batches (the same steps: an
+    epoch's batches in one call give weights equal to the bit, tests/test_training.py)."""
     built = build_model(
         run.formulation,
         dataset.input_shape,
@@ -83,13 +93,23 @@ def build_compiled_model(run: RunConfig, dataset: Dataset, model_class=keras.Mod
         run.model.body,
     )
     model = built if model_class is keras.Model else model_class(built.input, built.output, name=built.name)
-    compile_model(model, run.formulation, run.precision, run.train.optimizer, run.train.learning_rate)
+    compile_model(
+        model,
+        run.formulation,
+        run.precision,
+        run.train.optimizer,
+        run.train.learning_rate,
+        steps_per_execution,
+    )
     return model
 
 
-def build_instrumented_model(run: RunConfig, dataset: Dataset) -> InstrumentedModel:
-    """The run config's model, compiled, with the instability monitor attached."""
-    model = build_compiled_model(run, dataset, InstrumentedModel)
+def build_instrumented_model(run: RunConfig, dataset: Dataset, fused: bool = True) -> InstrumentedModel:
+    """The run config's model, compiled, with the instability monitor attached; `fused`: each
+    epoch's batches run as one compiled call (Keras' per-batch dispatch, not the arithmetic, is
+    most of a small model's fit), else one call per batch as a plain fit."""
+    steps = epoch_steps(run, dataset) if fused else 1
+    model = build_compiled_model(run, dataset, InstrumentedModel, steps)
     model.monitor = InstabilityMonitor(run.formulation.output, loss_scaling=run.loss_scaling)
     return model
 
@@ -101,10 +121,12 @@ def weights_hash(model: keras.Model) -> str:
     return digest.hexdigest()[:16]
 
 
-def train_run(run: RunConfig, dataset: Dataset, on_epoch: Callable[[int, dict], None] | None = None):
+def train_run(
+    run: RunConfig, dataset: Dataset, on_epoch: Callable[[int, dict], None] | None = None, fused: bool = True
+):
     """Train one run config on `dataset`; `on_epoch(epoch, metrics)` streams progress."""
     deterministic = seed_everything(run.seed, run.train.deterministic)
-    model = build_instrumented_model(run, dataset)
+    model = build_instrumented_model(run, dataset, fused)
     loss_path = detect_loss_path(model)
     # before training, on the validation split: one pass a third the size of the training split
     initial_loss = model.evaluate(**feed(dataset.x_val, dataset.y_val, EVALUATION_BATCH), verbose=0)[0]
@@ -137,6 +159,7 @@ def train_run(run: RunConfig, dataset: Dataset, on_epoch: Callable[[int, dict], 
         test_logits=test_logits,
         train_seconds=train_seconds,
         deterministic=deterministic,
+        steps_per_execution=model.steps_per_execution,
         weights_hash=weights_hash(model),
         model=model,
     )

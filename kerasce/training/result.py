@@ -24,5 +24,6 @@ class TrainingResult:
     test_logits: np.ndarray  # ... and after
     train_seconds: float
     deterministic: bool
+    steps_per_execution: int  # batches per compiled call of fit: an epoch's, or 1
     weights_hash: str  # of the final weights: the same config on the same machine gives the same hash
     model: object = field(repr=False)  # the trained keras.Model
