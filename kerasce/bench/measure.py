@@ -54,6 +54,7 @@ def measure_workload(name: str, repeats: int, store: Path, backend: str = "tenso
     from kerasce.tracking.autolog import active_run, keras_autolog_run
     from kerasce.tracking.schema import RunStart
     from kerasce.tracking.writer import Tracker
+    from kerasce.vocabulary import Outcome
 
     workload = {"name": f"bench-{name}", "backend": backend, **WORKLOADS[name]}
     spec = expand_grid(*parse_config(workload))[0]
@@ -61,14 +62,19 @@ def measure_workload(name: str, repeats: int, store: Path, backend: str = "tenso
     cache = ProcessCache()
     dataset = cache.dataset_for(spec)
     uri = f"sqlite:///{store / 'mlflow.db'}"
-    tracker = Tracker(uri, f"bench-{name}")
-    parent = tracker.start_run(RunStart("bench", {}, {}))
-    target = StoreRef(uri, tracker.experiment_name, parent.run_id)
+    parents = []
 
     def runner(cell):
+        # an experiment of its own each time: in one experiment a finished cell is skipped
+        tracker = Tracker(uri, f"bench-{name}-runner-{len(parents)}")
+        parents.append(tracker.start_run(RunStart("bench", {}, {})))
+        target = StoreRef(uri, tracker.experiment_name, parents[-1].run_id)
         started = time.perf_counter()
-        run_cell(cell, target, cache)
-        return time.perf_counter() - started
+        outcome = run_cell(cell, target, cache)
+        seconds = time.perf_counter() - started
+        if outcome.status != Outcome.FINISHED:
+            raise RuntimeError(f"the bench's runner cell did not finish: {outcome.summary}")
+        return seconds
 
     def autolog():
         with keras_autolog_run(uri, f"bench-{name}-autolog"):
@@ -93,7 +99,8 @@ def measure_workload(name: str, repeats: int, store: Path, backend: str = "tenso
                 times[mode].append(seconds)
         label = f"  {name} round {repetition}{' (warm-up)' if not repetition else ''}: "
         print(label + ", ".join(f"{m} {t:.2f}s" for m, t in this_round.items()), flush=True)
-    parent.finish()
+    for parent in parents:
+        parent.finish()
     return {mode: statistics.median(values) for mode, values in times.items()}
 
 
