@@ -148,7 +148,10 @@ def test_interrupting_the_driver_kills_the_runs_and_a_repeat_resumes(ray_address
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=180)
     assert process.returncode == 130, (out + err)[-3000:]
-    assert set(statuses(uri, "ray-int")) == {"KILLED"} and statuses(uri, "ray-int", "grid") == {"KILLED": 1}
+    # the cell under way is KILLED; the other may have finished before the signal (cells are short)
+    killed = statuses(uri, "ray-int")
+    assert killed["KILLED"] >= 1 and killed["RUNNING"] == 0 and set(killed) <= {"KILLED", "FINISHED"}
+    assert statuses(uri, "ray-int", "grid") == {"KILLED": 1}
     code, output = cli(uri, ray_address, "ray-int", *args)
     assert code == 0, output[-3000:]
     assert statuses(uri, "ray-int")["FINISHED"] == 2 and statuses(uri, "ray-int")["RUNNING"] == 0
