@@ -8,8 +8,9 @@ import functools
 import importlib.util
 import math
 import re
+from dataclasses import dataclass, field, fields
 
-from kerasce.config.dataset_options import OPTION_TYPES, dataset_options
+from kerasce.config.dataset_options import COMMON_OPTIONS, OPTION_TYPES, dataset_options
 from kerasce.config.formulations import FORMULATIONS
 from kerasce.errors import ConfigError, DatasetError, choices_message
 
@@ -20,9 +21,53 @@ BACKENDS = {
     "jax": ("jax", "pip install 'jax[cpu]'  (a default dependency of kerasce)"),
     "torch": ("torch", "pip install -e '.[torch]'  (kerasce's optional PyTorch extra)"),
 }
-OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
+# Optimizer names and the Keras class each stands for (looked up when the model is compiled).
+OPTIMIZERS = {"adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "sgd": "SGD"}
+ON_NAN = ("stop", "continue")
 SEED_LIMIT = 2**32  # NumPy's and scikit-learn's seeds are 32-bit
 BODY_PATTERN = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*")
+
+
+def option(default, *, choices=(), positive=False):
+    """A config field with its default; `choices` the valid values, `positive` above zero."""
+    return field(default=default, metadata={"choices": tuple(choices), "positive": positive})
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """The [model] table."""
+
+    hidden_units: tuple[int, ...] = option((64,))  # the MLP's hidden layers, without a body
+    float32_head: bool = option(False)  # the head Dense in float32 under a mixed policy
+    logit_scale: float = option(1.0, positive=True)  # the head's logits multiplied by this
+    # "package.module:function" building the layers up to the features from the input shape
+    # (kerasce adds the head); "": the MLP of hidden_units
+    body: str = option("")
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """The [train] table."""
+
+    epochs: int = option(20, positive=True)
+    batch_size: int = option(64, positive=True)
+    optimizer: str = option("adam", choices=OPTIMIZERS)
+    learning_rate: float = option(1e-3, positive=True)
+    # stop at the end of the epoch with the first non-finite batch, or continue
+    on_nan: str = option("stop", choices=ON_NAN)
+    deterministic: bool = option(True)  # seed everything and enable TensorFlow op determinism
+    save_model: bool = option(False)
+    # the per-run PNGs (PR, reliability, intuition); their data is logged either way
+    figures: bool = option(True)
+
+
+TABLES = {"model": ModelOptions, "train": TrainOptions}
+
+
+def table_defaults(options: type) -> dict:
+    """A table's defaults as a config holds them (TOML arrays are lists)."""
+    return {f.name: list(f.default) if isinstance(f.default, tuple) else f.default for f in fields(options)}
+
 
 DEFAULTS = {
     "name": "kerasce",
@@ -31,38 +76,25 @@ DEFAULTS = {
     "backend": "tensorflow",  # the Keras backend the run trains on: tensorflow | jax | torch
     "seed": 0,
     "data": {"dataset": "digits"},
-    # body: "package.module:function" building the layers up to the features from the input shape
-    # (kerasce adds the head); empty: an MLP with hidden_units
-    "model": {"hidden_units": [64], "float32_head": False, "logit_scale": 1.0, "body": ""},
-    "train": {
-        "epochs": 20,
-        "batch_size": 64,
-        "optimizer": "adam",
-        "learning_rate": 1e-3,
-        "on_nan": "stop",  # stop at the end of the epoch with the first non-finite batch | continue
-        "deterministic": True,  # seed everything and enable TensorFlow op determinism
-        "save_model": False,
-        "figures": True,  # the per-run PNGs (PR, reliability, intuition); their data is logged either way
-    },
+    **{table: table_defaults(options) for table, options in TABLES.items()},
 }
 CHOICES = {
     "formulation": tuple(FORMULATIONS),
     "precision": PRECISIONS,
     "backend": tuple(BACKENDS),
-    "train.optimizer": OPTIMIZERS,
-    "train.on_nan": ("stop", "continue"),
+    **{
+        f"{table}.{f.name}": f.metadata["choices"]
+        for table, options in TABLES.items()
+        for f in fields(options)
+        if f.metadata["choices"]
+    },
 }
 POSITIVE = {
-    "train.epochs",
-    "train.batch_size",
-    "train.learning_rate",
-    "model.logit_scale",
-    "data.n_samples",
-    "data.n_features",
-    "data.n_classes",
-    "data.max_samples",
-    "data.class_sep",
-}
+    f"{table}.{f.name}"
+    for table, options in TABLES.items()
+    for f in fields(options)
+    if f.metadata["positive"]
+} | {"data.n_samples", "data.n_features", "data.n_classes", "data.max_samples", "data.class_sep"}
 FRACTIONS = {
     "data.label_noise": (0.0, 1.0),
     "data.val_fraction": (0.0, 1.0),
@@ -125,7 +157,11 @@ def _check_ranges(config: dict) -> None:
         if value is not None and not low <= value < high:
             raise ConfigError(f"{key}: {value!r} must be at least {low} and below {high}")
     data = config["data"]
-    if data.get("val_fraction", 0.2) + data.get("test_fraction", 0.2) >= 1:
+    if (
+        data.get("val_fraction", COMMON_OPTIONS["val_fraction"])
+        + data.get("test_fraction", COMMON_OPTIONS["test_fraction"])
+        >= 1
+    ):
         raise ConfigError(
             "data.val_fraction + data.test_fraction must leave samples to train on (sum below 1)"
         )

@@ -6,31 +6,11 @@ import json
 from dataclasses import dataclass
 from functools import cached_property
 
-from kerasce.config.fields import get_key
+from kerasce.config.fields import ModelOptions, TrainOptions, get_key
 from kerasce.config.formulations import Formulation, get_formulation
 
 # Keys that identify a run in its name, in this order; other grid keys follow as key=value.
 NAME_KEYS = ("data.dataset", "formulation", "precision")
-
-
-@dataclass(frozen=True)
-class ModelOptions:
-    hidden_units: tuple[int, ...]
-    float32_head: bool
-    logit_scale: float
-    body: str = ""  # "package.module:function", or "" for the MLP of hidden_units
-
-
-@dataclass(frozen=True)
-class TrainOptions:
-    epochs: int
-    batch_size: int
-    optimizer: str
-    learning_rate: float
-    on_nan: str  # stop | continue
-    deterministic: bool
-    save_model: bool
-    figures: bool
 
 
 @dataclass(frozen=True)

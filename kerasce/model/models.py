@@ -14,13 +14,6 @@ from kerasce.errors import ConfigError, choices_message
 from kerasce.model.body import apply_body
 from kerasce.model.losses import make_loss, naive_softmax
 
-# One class per name in config.schema.OPTIMIZERS (which validates names without importing Keras).
-OPTIMIZER_CLASSES = {
-    "adam": keras.optimizers.Adam,
-    "adamw": keras.optimizers.AdamW,
-    "rmsprop": keras.optimizers.RMSprop,
-    "sgd": keras.optimizers.SGD,
-}
 HEAD_ACTIVATIONS = {
     None: None,
     "softmax": "softmax",
@@ -147,7 +140,7 @@ def compile_model(
     """
     if optimizer not in OPTIMIZERS:
         raise ConfigError(choices_message("train.optimizer", optimizer, OPTIMIZERS))
-    chosen = OPTIMIZER_CLASSES[optimizer](learning_rate=learning_rate)
+    chosen = getattr(keras.optimizers, OPTIMIZERS[optimizer])(learning_rate=learning_rate)
     if precision == "mixed_float16":
         chosen = keras.optimizers.LossScaleOptimizer(chosen)
     model.compile(
