@@ -3,11 +3,11 @@ each choice do to training? Reproducible experiments that answer it with evidenc
 
 The Python API lives in `kerasce.api` (`load_grid`, `run_grid` and `write_report` are also
 reachable as `kerasce.<name>`; `kerasce.compare` is the command's module, so comparing is
-`kerasce.api.compare`). For your own model: `kerasce.audit(model_or_path)` (the module of
-`python -m kerasce.audit`, callable), `kerasce.instrument(model)` and the callback
-`kerasce.MlflowLogger`. All are imported on first use, so `import kerasce.config` stays free of
-TensorFlow. Importing kerasce changes nothing in your process: no environment variable, no
-library setting (the commands set what they need in their own process).
+`kerasce.api.compare`, and auditing a model `kerasce.api.audit`). For your own training:
+`kerasce.instrument(model)` and the callback `kerasce.MlflowLogger`. All are imported on first
+use, so `import kerasce.config` stays free of TensorFlow. Importing kerasce changes nothing in
+your process: no environment variable, no library setting (the commands set what they need in
+their own process).
 """
 
 __version__ = "0.1.0"
@@ -19,10 +19,6 @@ def __getattr__(name):
         from kerasce import api
 
         return getattr(api, name)
-    if name == "audit":  # importing the module binds kerasce.audit to it; it is callable
-        import kerasce.audit
-
-        return kerasce.audit
     if name == "instrument":
         from kerasce.training.user_model import instrument
 

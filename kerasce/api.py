@@ -5,6 +5,7 @@
     result = kce.run_grid(grid, tracking_uri="sqlite:///mlruns/mlflow.db")
     comparison = kce.compare(["smoke"], tracking_uri="sqlite:///mlruns/mlflow.db")
     comparison.table            # one row per group: mean, std, n, 95% CI per metric
+    audit = kce.audit("model.keras", data="data.npz")   # a saved model's heads and loss paths
 
 Loading and validating a grid imports no TensorFlow or Keras; they are imported when cells run.
 """
@@ -20,7 +21,8 @@ from kerasce.config import RunSpec, expand_grid, load_config, parse_config
 from kerasce.errors import KerasceError
 from kerasce.run.inputs import grid_table, load_datasets
 
-if TYPE_CHECKING:  # the grid runner imports MLflow: only when cells run
+if TYPE_CHECKING:  # the grid runner imports MLflow, the audit Keras: only when used
+    from kerasce.diagnose.auditing import Audit
     from kerasce.run.grid import GridResult
 
 DEFAULT_CONFIG = Path("experiments") / "default.toml"
@@ -66,6 +68,26 @@ def load_grid(
         base["name"] = experiment_name
     specs = expand_grid(base, tables)
     return Grid(base, specs, load_datasets(specs))
+
+
+def audit(
+    model,
+    *,
+    data=None,
+    backends: bool = False,
+    precisions: Sequence[str] | None = None,
+    imports: Sequence[str] = (),
+) -> "Audit":
+    """Audit a compiled Keras model, or the path of a saved one: each classification output's
+    head and the loss path Keras takes under each precision policy (every one unless
+    `precisions` names some), on this backend or on every installed one (`backends`); with `data`
+    (a .npz path holding x and y, or an (x, y) pair) its dead zone and non-finite outputs.
+    `imports`: modules (or .py files) to import first, so the user's layers load."""
+    from kerasce.diagnose.auditing import PRECISIONS
+    from kerasce.diagnose.auditing import audit as audit_model
+
+    chosen = tuple(precisions) if precisions is not None else PRECISIONS
+    return audit_model(model, data=data, backends=backends, precisions=chosen, imports=tuple(imports))
 
 
 def run_grid(

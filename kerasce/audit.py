@@ -2,15 +2,12 @@
 really takes, per precision policy (and backend), its dead zone on your data, the fix for every
 clipped setting, and with --fix the repaired model, proven.
 
-The module is also the Python function: `kerasce.audit(model_or_path, data=None, backends=False)`
-returns an Audit (`.rows`, `.heads`, `.clipped`, `.text()`, `.to_dict()`); see
-kerasce/diagnose/auditing.py and docs/audit.md.
+From Python: `kerasce.api.audit(model_or_path, data=None, backends=False)` returns an Audit
+(`.rows`, `.heads`, `.clipped`, `.text()`, `.to_dict()`); see docs/audit.md.
 """
 
 import argparse
 import json
-import sys
-import types
 from pathlib import Path
 
 from kerasce.command import exit_command, run_command
@@ -112,7 +109,9 @@ def audit_command(arguments) -> int:
     precisions = tuple(p.strip() for p in arguments.precisions.split(",") if p.strip())
     _import_framework()
     options = {"precisions": precisions, "imports": tuple(arguments.imports)}
-    result = run(arguments.model, data=arguments.data, backends=arguments.backends, **options)
+    from kerasce.api import audit
+
+    result = audit(arguments.model, data=arguments.data, backends=arguments.backends, **options)
     repaired = fix(arguments, result, out) if out else None
     if arguments.json:
         document = result.to_dict()
@@ -157,23 +156,6 @@ def _import_framework() -> None:
 
         import_keras_quietly()
 
-
-def run(model, data=None, backends=False, **options):
-    """The audit itself (kerasce.diagnose.auditing.audit)."""
-    _import_framework()
-    from kerasce.diagnose.auditing import audit
-
-    return audit(model, data=data, backends=backends, **options)
-
-
-class _CallableModule(types.ModuleType):
-    """`import kerasce.audit` binds the attribute kerasce.audit to this module; calling it audits."""
-
-    def __call__(self, model, data=None, backends=False, **options):
-        return run(model, data=data, backends=backends, **options)
-
-
-sys.modules[__name__].__class__ = _CallableModule
 
 if __name__ == "__main__":
     exit_command(main())

@@ -1,20 +1,19 @@
-"""The audit command and its two spellings: `kerasce.audit(...)` and `python -m kerasce.audit`."""
+"""The audit command and its two spellings: `kerasce.api.audit(...)` and `python -m kerasce.audit`."""
 
 import json
 
 import numpy as np
 import pytest
 
-import kerasce
+import kerasce.api
 from kerasce import audit as audit_module
 from kerasce.diagnose.auditing import installed_backends
 
 
-def test_kerasce_audit_is_both_the_module_and_a_function():
+def test_importing_the_audit_command_leaves_its_module_a_plain_module():
     import kerasce.audit
 
-    assert kerasce.audit is audit_module and callable(kerasce.audit)
-    assert kerasce.audit.main is audit_module.main
+    assert type(kerasce.audit) is type(json) and kerasce.audit is audit_module
 
 
 def test_a_bad_file_gives_one_message_and_exit_status_2(tmp_path, capsys):
@@ -50,7 +49,7 @@ def test_every_backend_through_python_m_kerasce_audit(tmp_path):
     from kerasce.examples.audit_models import mlp_sigmoid
 
     mlp_sigmoid().save(tmp_path / "sigmoid.keras")
-    result = kerasce.audit(tmp_path / "sigmoid.keras", backends=True, precisions=("float32",))
+    result = kerasce.api.audit(tmp_path / "sigmoid.keras", backends=True, precisions=("float32",))
     paths = {r.backend: r.loss_path for r in result.rows}
     assert paths[_backend()] == {"tensorflow": "recovered_logits"}.get(_backend(), "clipped_probabilities")
     assert all(path == "clipped_probabilities" for backend, path in paths.items() if backend != "tensorflow")
@@ -140,7 +139,7 @@ def test_an_internal_error_exits_70_with_the_traceback_in_a_file(monkeypatch, tm
     def broken(*args, **kwargs):
         raise RuntimeError("a kerasce bug")
 
-    monkeypatch.setattr(audit_module, "run", broken)  # kerasce's own function, standing in for a bug
+    monkeypatch.setattr(kerasce.api, "audit", broken)  # kerasce's own function, standing in for a bug
     (tmp_path / "m.keras").write_bytes(b"")  # a file: the paths are checked before anything runs
     assert audit_module.main([str(tmp_path / "m.keras")]) == 70
     err = capsys.readouterr().err.strip()

@@ -1,10 +1,10 @@
-"""Every example model through kerasce.audit, with the table expected on this process's backend
+"""Every example model through kerasce.api.audit, with the table expected on this process's backend
 (`make test` runs this file on TensorFlow and on JAX): the recovery is TensorFlow's, in float32 only."""
 
 import keras
 import pytest
 
-import kerasce
+import kerasce.api
 from kerasce.examples.audit_models import EXAMPLES, save_all
 
 pytestmark = pytest.mark.backend
@@ -31,7 +31,7 @@ def saved(tmp_path_factory):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
 def test_example_model_audit_table(saved, name):
-    audit = kerasce.audit(saved[name])
+    audit = kerasce.api.audit(saved[name])
     assert [(r.backend, r.precision) for r in audit.rows] == [
         (BACKEND, p) for p in ("float32", "mixed_float16", "mixed_bfloat16")
     ]

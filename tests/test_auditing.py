@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-import kerasce
+import kerasce.api
 from kerasce.diagnose.auditing import AuditError, audit, load_model_file
 from kerasce.diagnose.loading import load_data
 from kerasce.model.heads import find_heads
@@ -56,5 +56,5 @@ def test_the_dead_zone_and_non_finite_outputs_on_the_users_data():
     model.get_layer("out").set_weights([np.eye(3, dtype="float32") * 50, np.zeros(3, "float32")])
     features = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 0, 0]], dtype="float32")
     labels = np.array([0, 0, 2, 1])  # two samples confidently wrong: p(true) = exp(-50)
-    result = kerasce.audit(model, data=(features, labels), precisions=("float32",))
+    result = kerasce.api.audit(model, data=(features, labels), precisions=("float32",))
     assert result.rows[0].clip_saturation_rate == 0.5 and result.rows[0].nonfinite_rate == 0.0

@@ -7,7 +7,7 @@ import keras
 import pytest
 from real_models import FAMILIES
 
-import kerasce
+import kerasce.api
 
 pytestmark = pytest.mark.backend
 
@@ -48,7 +48,7 @@ LABELS = {
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_each_family_is_measured(name):
-    result = kerasce.audit(FAMILIES[name]())
+    result = kerasce.api.audit(FAMILIES[name]())
     measured = {head.output: tuple(r.loss_path for r in result.rows_of(head.output)) for head in result.heads}
     assert measured == EXPECTED[name]
     if name in LABELS:
@@ -58,7 +58,7 @@ def test_each_family_is_measured(name):
 
 @pytest.mark.slow
 def test_the_head_is_read_through_the_layers_that_keep_a_constant():
-    head = kerasce.audit(FAMILIES["conv_head"](), precisions=("float32",)).head
+    head = kerasce.api.audit(FAMILIES["conv_head"](), precisions=("float32",)).head
     assert (head.logits_layer, head.layer_kind, head.passthrough) == (
         "logits_conv",
         "Conv2D",
@@ -69,7 +69,7 @@ def test_the_head_is_read_through_the_layers_that_keep_a_constant():
 
 @pytest.mark.slow
 def test_several_outputs_get_a_row_group_each_and_the_regression_is_skipped():
-    result = kerasce.audit(FAMILIES["auxiliary_heads"](), precisions=("float32",))
+    result = kerasce.api.audit(FAMILIES["auxiliary_heads"](), precisions=("float32",))
     assert [h.output for h in result.heads] == ["aux", "main"]
     assert result.skipped == [("size", "its loss mse is not a classification loss")]
     text = result.text()
@@ -78,13 +78,13 @@ def test_several_outputs_get_a_row_group_each_and_the_regression_is_skipped():
 
 @pytest.mark.slow
 def test_the_loss_keeps_its_arguments_in_the_fix():
-    result = kerasce.audit(FAMILIES["smoothed_softmax"](), precisions=("mixed_float16",))
+    result = kerasce.api.audit(FAMILIES["smoothed_softmax"](), precisions=("mixed_float16",))
     assert "CategoricalCrossentropy(from_logits=True, label_smoothing=0.1)" in result.rows[0].fix
 
 
 @pytest.mark.slow
 def test_a_loss_it_does_not_know_is_unclassified_with_the_reason():
-    result = kerasce.audit(FAMILIES["unknown_loss"](), precisions=("float32",))
+    result = kerasce.api.audit(FAMILIES["unknown_loss"](), precisions=("float32",))
     row = result.rows[0]
     assert row.status == "unclassified" and "my_hinge is not a cross-entropy the probe knows" in row.loss_path
     assert "cannot tell which path my_hinge takes" in row.fix
