@@ -114,7 +114,7 @@ def _worker(backend: str, tasks, results, store: StoreRef, threads: int):
     except KerasceError as error:  # the tracking server went away: the parent ends the grid with it
         results.put(error)
     # Every run is complete and its writes committed; once the results are in the pipe nothing is
-    # left to do. A normal exit would tear the framework down first: 1.5 s the grid waited for.
+    # left to do. A normal exit would tear the framework down first, and the grid would wait for it.
     results.close()
     results.join_thread()
     os._exit(0)

@@ -10,6 +10,7 @@ imported only here, and only when this executor is chosen.
 """
 
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -81,24 +82,28 @@ def ray_session(address: str | None = None, cpus: int | None = None):
         ray.shutdown()
 
 
-_worker_state = {"cache": None}  # per Ray worker process, reused across its tasks
-
-
 def ray_cell(spec: RunSpec, store: StoreRef, threads: int):
     """The task: one cell in a Ray worker whose KERAS_BACKEND the runtime environment set. A lost
     tracking server comes back as a value, so the driver ends the grid with it."""
-    from kerasce.framework import import_keras_quietly
-    from kerasce.run.cell import ProcessCache, run_cell
+    from kerasce.run.cell import run_cell
 
-    if _worker_state["cache"] is None:
-        _interruptible()
-        import_keras_quietly()
-        limit_threads(os.environ.get("KERAS_BACKEND", "tensorflow"), threads)
-        _worker_state["cache"] = ProcessCache()
     try:
-        return run_cell(spec, store, _worker_state["cache"])
+        return run_cell(spec, store, worker_cache(threads))
     except KerasceError as error:
         return error
+
+
+@functools.cache
+def worker_cache(threads: int):
+    """The Ray worker process's ProcessCache, reused across its tasks; the first task sets the
+    process up (SIGINT, the framework, its threads)."""
+    from kerasce.framework import import_keras_quietly
+    from kerasce.run.cell import ProcessCache
+
+    _interruptible()
+    import_keras_quietly()
+    limit_threads(os.environ.get("KERAS_BACKEND", "tensorflow"), threads)
+    return ProcessCache()
 
 
 def _interruptible() -> None:

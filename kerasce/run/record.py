@@ -244,7 +244,7 @@ def run_figures(
     """The run's pictures as PNG bytes: PR curve, reliability diagram, and when the cell draws its
     group's intuition figures (`intuition`), those, drawn with `grids` (an IntuitionGrids) if given."""
     # Imported here: a grid's parent process builds records of its own (grid_start) but draws
-    # nothing, and Matplotlib costs it half a second to import.
+    # nothing, and importing Matplotlib would only slow its start.
     from kerasce.evaluate.run_figures import (
         IntuitionGrids,
         logit_views,

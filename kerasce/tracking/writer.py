@@ -104,7 +104,7 @@ class RunWriter:
         self.client, self.run_id = client, run_id
         self.pending = []  # epoch writes under way, not yet confirmed
         # One thread of our own rather than log_batch(synchronous=False): ending a run that used
-        # MLflow's asynchronous queue waits for its logging thread's 1-second poll (0.8 s a run).
+        # MLflow's asynchronous queue waits for its logging thread's poll, a second at a time.
         self.background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kerasce-epochs")
 
     def log_epoch(self, epoch: int, metrics: dict) -> None:

@@ -1,10 +1,9 @@
 """What a run's fit and evaluations are fed.
 
 On TensorFlow, Keras turns arrays into a tf.data pipeline that autotunes thread pools of its own
-in every process. Measured on 2 cores, one TensorFlow thread per process (digits, 15 epochs): a
-fit took 1.61 s alone and 2.2 s beside a second worker, the cores sitting idle 27% of the time;
-fed the single-threaded pipeline below, 1.25 s alone and 1.22 s side by side. Other backends get
-the arrays, as Keras batches and shuffles them itself there.
+in every process, and two workers' pools then fight over the cores; the seeded single-threaded
+pipeline below keeps a worker's fit as fast beside another as alone (docs/performance.md). Other
+backends get the arrays, as Keras batches and shuffles them itself there.
 """
 
 import keras

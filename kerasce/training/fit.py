@@ -21,22 +21,11 @@ from kerasce.vocabulary import nan_status
 EVALUATION_BATCH = 1024  # forward-only passes: large batches, same results
 
 
-_determinism_enabled = False  # TensorFlow op determinism cannot be switched off once on
-
-
 def seed_everything(seed: int, deterministic: bool) -> bool:
     """Seed Python, NumPy and Keras (and TensorFlow when loaded); make ops deterministic if asked.
-    Returns whether they are.
-
-    TensorFlow needs op determinism switched on. JAX has no switch: its CPU kernels are
-    deterministic (the same config twice gives the same losses and weights hash, to the bit);
-    on GPU that would take XLA_FLAGS=--xla_gpu_deterministic_ops=true before JAX starts.
-    PyTorch on CPU is bit-identical without its switch too (measured, with the same number of
-    threads: the float32 weights hash differs between 1 and 2); the switch is set anyway, as asked,
-    so that the few CPU ops with a nondeterministic default (index_put/put_ with accumulate,
-    the backward of indexing with a list of tensors) run deterministically or raise. On CUDA it
-    would also need CUBLAS_WORKSPACE_CONFIG before CUDA starts: not switched on, not claimed there.
-    """
+    Returns whether they are. TensorFlow and PyTorch have a switch; JAX's CPU kernels need none,
+    and on a GPU its flag must be set before JAX starts, so determinism is claimed on CPU only
+    (docs/backends.md)."""
     keras.utils.set_random_seed(seed)  # seeds torch too (torch.manual_seed)
     backend = keras.backend.backend()
     if backend == "tensorflow":
@@ -51,13 +40,12 @@ def seed_everything(seed: int, deterministic: bool) -> bool:
 
 
 def _tensorflow_determinism(deterministic: bool) -> bool:
-    global _determinism_enabled
-    if deterministic and not _determinism_enabled:
-        import tensorflow as tf
+    import tensorflow as tf
+    from tensorflow.python.framework import config as tensorflow_config  # its only reader of the switch
 
+    if deterministic and not tensorflow_config.is_op_determinism_enabled():
         tf.config.experimental.enable_op_determinism()
-        _determinism_enabled = True
-    return _determinism_enabled
+    return tensorflow_config.is_op_determinism_enabled()  # once on, it cannot be switched off
 
 
 def _torch_determinism(deterministic: bool) -> bool:
