@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from functools import cached_property
 
+from kerasce.config.dataset_options import DataOptions
 from kerasce.config.fields import ModelOptions, TrainOptions, get_key
 from kerasce.config.formulations import Formulation, get_formulation
 
@@ -22,7 +23,7 @@ class RunConfig:
     precision: str
     backend: str  # the Keras backend: chosen before Keras is imported, so by the process running the run
     seed: int
-    data: dict  # the [data] table, read by the dataset loader
+    data: DataOptions
     model: ModelOptions
     train: TrainOptions
 
@@ -34,7 +35,7 @@ class RunConfig:
             precision=config["precision"],
             backend=config["backend"],
             seed=config["seed"],
-            data=dict(config["data"]),
+            data=DataOptions.from_table(config["data"]),
             model=ModelOptions(**{**config["model"], "hidden_units": tuple(config["model"]["hidden_units"])}),
             train=TrainOptions(**config["train"]),
         )

@@ -6,13 +6,14 @@ this package, and must answer in about a second.
 """
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
-from kerasce.config.dataset_options import dataset_options
+from kerasce.config.dataset_options import DataOptions
 from kerasce.datasets.sources import LOADERS
-from kerasce.errors import DatasetError, choices_message
+from kerasce.errors import DatasetError
 
 MIN_PER_CLASS = 3  # one sample of each class in each of the three splits
 
@@ -47,15 +48,11 @@ class Dataset:
         return {"n_train": len(self.y_train), "n_val": len(self.y_val), "n_test": len(self.y_test)}
 
 
-def load_dataset(data: dict, seed: int) -> Dataset:
-    """The split, stressed and standardized dataset that `data` (the config's [data] table) names."""
-    data = dict(data)
-    name = data.pop("dataset", None)
-    options = dataset_options(name)
-    unknown = sorted(set(data) - set(options))
-    if unknown:
-        raise DatasetError(choices_message(f"data.{unknown[0]}", unknown[0], sorted(options)))
-    options.update(data)
+def load_dataset(data: DataOptions | Mapping, seed: int) -> Dataset:
+    """The split, stressed and standardized dataset that `data` (a run's DataOptions, or a
+    [data] table) names."""
+    data = data if isinstance(data, DataOptions) else DataOptions.from_table(data)
+    name, options = data.dataset, data.options()
     x, y, class_names, origin, *fixed = LOADERS[name](options, seed)
     if fixed:  # the file fixes the splits: max_samples, val_fraction and test_fraction do not apply
         splits = _fixed_splits(x, y, fixed[0])

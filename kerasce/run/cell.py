@@ -35,7 +35,7 @@ class ProcessCache:
     def dataset_for(self, spec: RunSpec) -> Dataset:
         """The cell's dataset split, loaded once per process."""
         if spec.dataset_key not in self.datasets:
-            self.datasets[spec.dataset_key] = load_dataset(spec.config["data"], spec.config["seed"])
+            self.datasets[spec.dataset_key] = load_dataset(spec.resolved.data, spec.resolved.seed)
         return self.datasets[spec.dataset_key]
 
     def intuition_grids(self):

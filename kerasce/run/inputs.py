@@ -16,7 +16,7 @@ def load_datasets(specs: list[RunSpec]) -> dict:
     for spec in specs:
         if spec.dataset_key not in datasets:
             try:
-                datasets[spec.dataset_key] = load_dataset(spec.config["data"], spec.config["seed"])
+                datasets[spec.dataset_key] = load_dataset(spec.resolved.data, spec.resolved.seed)
             except DatasetError as error:
                 raise DatasetError(f"{spec.run_name}: {error}") from None
         try:
