@@ -3,61 +3,18 @@
 import json
 import math
 
-import numpy as np
 import pandas as pd
 import pytest
+from run_results import confident_probabilities, result_for, spec_and_dataset
 
-from kerasce.config import expand_grid, parse_config
-from kerasce.datasets import load_dataset
+from kerasce.run.evaluation import evaluate_run
 from kerasce.run.record import cell_record, cell_start, flatten, grid_start
 from kerasce.tracking.schema import NAN_EVENT_COLUMNS, Artifact, Kind, Metric, Tag
-from kerasce.training.result import TrainingResult
 
 
-def spec_and_dataset(**train):
-    config, grid = parse_config(
-        {"name": "rec", "data": {"dataset": "breast_cancer"}, "formulation": "logit_bce", "train": train}
-    )
-    spec = expand_grid(config, grid)[0]
-    return spec, load_dataset(spec.config["data"], spec.config["seed"])
-
-
-def result_for(dataset, probabilities, events=()):
-    """A training result as plain values, as train_run hands it over."""
-    logits = np.log(probabilities[:, 1:] / probabilities[:, :1])
-    return TrainingResult(
-        loss_path="fused_logits",
-        initial_loss=0.69,
-        history=[
-            {"epoch": 0, "loss": 0.5, "val_loss": 0.4, "clip_saturation_rate": 0.25, "max_abs_logit": 3.0},
-            {
-                "epoch": 1,
-                "loss": 0.3,
-                "val_loss": 0.35,
-                "clip_saturation_rate": 0.1,
-                "max_abs_logit": math.inf,
-            },
-        ],
-        events=list(events),
-        event_count=len(events),
-        skipped_steps=3,
-        nan_status="none" if not events else "continued",
-        test_loss=0.3,
-        test_outputs=logits,
-        test_probabilities=probabilities,
-        test_logits_before=np.zeros_like(logits),
-        test_logits=logits,
-        train_seconds=1.5,
-        steps_per_execution=17,
-        deterministic=True,
-        weights_hash="abc",
-        model=None,
-    )
-
-
-def confident_probabilities(labels, right=0.9):
-    positive = np.where(labels == 1, right, 1 - right)
-    return np.column_stack([1 - positive, positive])
+def record_and_metrics(spec, dataset, result):
+    evaluation = evaluate_run(spec, dataset, result)
+    return cell_record(spec, dataset, result, evaluation), evaluation.metrics
 
 
 def test_flatten_nests_with_dots():
@@ -93,7 +50,7 @@ def test_a_cell_starts_with_its_three_splits_as_dataset_inputs():
 def test_a_finished_cell_record_holds_metrics_tags_and_tables():
     spec, dataset = spec_and_dataset(figures=False)
     result = result_for(dataset, confident_probabilities(dataset.y_test))
-    record, test_metrics = cell_record(spec, dataset, result)
+    record, test_metrics = record_and_metrics(spec, dataset, result)
     assert record.status == "FINISHED" and record.images == {} and record.files == {}
     assert record.metrics[Metric.SKIPPED_STEPS_TOTAL] == 3 and record.metrics["test_accuracy"] == 1.0
     assert record.metrics[Metric.LN_NUM_CLASSES] == pytest.approx(math.log(2))
@@ -113,7 +70,7 @@ def test_a_finished_cell_record_holds_metrics_tags_and_tables():
 def test_the_description_says_what_ran_the_loss_path_nan_and_headline_metrics():
     spec, dataset = spec_and_dataset(figures=False)
     result = result_for(dataset, confident_probabilities(dataset.y_test), events=[{"global_step": 7}])
-    record, test_metrics = cell_record(spec, dataset, result)
+    record, test_metrics = record_and_metrics(spec, dataset, result)
     note = record.tags[Tag.NOTE]
     assert note.startswith("**logit_bce** (Dense(1)") and "breast_cancer (2 classes;" in note
     assert "float32 on tensorflow, seed 0, 2 of 20 epochs" in note
@@ -122,11 +79,11 @@ def test_the_description_says_what_ran_the_loss_path_nan_and_headline_metrics():
     assert f"accuracy {test_metrics['accuracy']:.4g}" in note and "AP " in note
 
 
-def test_figures_are_png_bytes_in_the_record():
+def test_the_evaluations_figures_are_the_records_images():
     spec, dataset = spec_and_dataset(figures=True)
-    record, _ = cell_record(spec, dataset, result_for(dataset, confident_probabilities(dataset.y_test)))
-    assert {Artifact.PR_FIGURE, Artifact.RELIABILITY_FIGURE, "intuition_logits.png"} <= set(record.images)
-    assert all(png[:4] == b"\x89PNG" for png in record.images.values())
+    result = result_for(dataset, confident_probabilities(dataset.y_test))
+    evaluation = evaluate_run(spec, dataset, result)
+    assert cell_record(spec, dataset, result, evaluation).images == evaluation.images != {}
 
 
 def test_non_finite_values_are_left_out_and_named():
@@ -134,7 +91,7 @@ def test_non_finite_values_are_left_out_and_named():
     probabilities = confident_probabilities(dataset.y_test)
     result = result_for(dataset, probabilities, events=[{"global_step": 7}])
     result.test_loss = math.inf
-    record, _ = cell_record(spec, dataset, result)
+    record, _ = record_and_metrics(spec, dataset, result)
     assert "test_loss" not in record.metrics and record.metrics[Metric.FIRST_NAN_STEP] == 7
     assert "test_loss: not finite, left out" in record.tags[Tag.UNDEFINED_METRICS]
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from kerasce.config.spec import RunSpec
 from kerasce.datasets import Dataset, load_dataset
+from kerasce.run.evaluation import evaluate_run
 from kerasce.run.outcome import CellOutcome, StoreRef
 from kerasce.run.plan import claim_cell
 from kerasce.run.record import cell_record, cell_start
@@ -60,15 +61,17 @@ def run_cell(spec: RunSpec, store: StoreRef, cache: ProcessCache) -> CellOutcome
     started = time.perf_counter()
     try:
         result = train_run(spec.resolved, dataset, on_epoch=run.log_epoch)
-        record, test_metrics = cell_record(spec, dataset, result, cache.intuition_grids())
-        run.complete(record)
+        evaluation = evaluate_run(spec, dataset, result, cache.intuition_grids())
+        run.complete(cell_record(spec, dataset, result, evaluation))
     except KeyboardInterrupt:
         end_quietly(run, RunStatus.KILLED)
         raise
     except Exception as error:
         return failed(spec, run, tracker.uri, error)
     seconds = time.perf_counter() - started
-    return CellOutcome(spec.run_name, Outcome.FINISHED, summary_line(spec, result, test_metrics, seconds))
+    return CellOutcome(
+        spec.run_name, Outcome.FINISHED, summary_line(spec, result, evaluation.metrics, seconds)
+    )
 
 
 def failed(spec: RunSpec, run, uri: str, error: Exception) -> CellOutcome:

@@ -8,18 +8,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from kerasce.config.spec import RunConfig, RunSpec
 from kerasce.datasets import Dataset
-from kerasce.evaluate.metrics import (
-    evaluate_predictions,
-    finite_rows,
-    metric_safe,
-    pr_curve_table,
-    reliability_table,
-)
+from kerasce.run.evaluation import Evaluation
 from kerasce.run.inputs import grid_table
 from kerasce.run.provenance import process_tags, provenance_tags
 from kerasce.tracking.schema import (
@@ -129,16 +122,13 @@ def grid_texts(experiment_config: dict, specs: list[RunSpec], datasets: dict) ->
     }
 
 
-def cell_record(
-    spec: RunSpec, dataset: Dataset, result: TrainingResult, grids=None
-) -> tuple[RunRecord, dict]:
-    """Everything a finished training produced: (the record, the test metrics for the summary).
-    `grids`: the process's IntuitionGrids, whose kept layouts make the intuition figures cheaper."""
+def cell_record(spec: RunSpec, dataset: Dataset, result: TrainingResult, evaluation: Evaluation) -> RunRecord:
+    """Everything a finished training produced and its evaluation found, as the run's record."""
     run = spec.resolved
-    test_metrics, notes = evaluate_predictions(dataset.y_test, result.test_probabilities, dataset.class_names)
-    test_metrics = {"loss": result.test_loss, **test_metrics}
-    metrics = run_metrics(dataset, result, test_metrics)
-    notes += [f"{key}: not finite, left out" for key, value in metrics.items() if not math.isfinite(value)]
+    metrics = run_metrics(dataset, result, evaluation.metrics)
+    notes = evaluation.notes + [
+        f"{key}: not finite, left out" for key, value in metrics.items() if not math.isfinite(value)
+    ]
     record = RunRecord(
         metrics={k: v for k, v in metrics.items() if math.isfinite(v)},
         tags={
@@ -148,23 +138,14 @@ def cell_record(
             Tag.STEPS_PER_EXECUTION: result.steps_per_execution,
             Tag.WEIGHTS_HASH: result.weights_hash,
             Tag.UNDEFINED_METRICS: "; ".join(notes) or "none",
-            Tag.NOTE: cell_description(run, dataset, result, test_metrics),
+            Tag.NOTE: cell_description(run, dataset, result, evaluation.metrics),
         },
     )
-    curve = pr_curve_table(dataset.y_test, result.test_probabilities, dataset.class_names)
-    calibration = (
-        reliability_table(dataset.y_test, result.test_probabilities)
-        if finite_rows(result.test_probabilities).any()
-        else None  # no finite prediction: calibration is undefined
-    )
-    record.texts = run_texts(spec.config, dataset, result, curve, calibration)
-    if run.train.figures:
-        record.images = run_figures(
-            run, dataset, result, test_metrics, curve, calibration, spec.draws_intuition, grids
-        )
+    record.texts = run_texts(spec.config, dataset, result, evaluation.curve, evaluation.calibration)
+    record.images = dict(evaluation.images)
     if run.train.save_model:
         record.files = {Artifact.MODEL: saved_model_bytes(result.model)}
-    return record, test_metrics
+    return record
 
 
 def cell_description(run: RunConfig, dataset: Dataset, result: TrainingResult, test_metrics: dict) -> str:
@@ -236,52 +217,3 @@ def run_texts(config: dict, dataset: Dataset, result: TrainingResult, curve, cal
     if calibration is not None:
         texts[Artifact.RELIABILITY] = csv_text(calibration)
     return texts
-
-
-def run_figures(
-    run: RunConfig, dataset, result, test_metrics, curve, calibration, intuition: bool, grids=None
-) -> dict:
-    """The run's pictures as PNG bytes: PR curve, reliability diagram, and when the cell draws its
-    group's intuition figures (`intuition`), those, drawn with `grids` (an IntuitionGrids) if given."""
-    # Imported here: a grid's parent process builds records of its own (grid_start) but draws
-    # nothing, and importing Matplotlib would only slow its start.
-    from kerasce.evaluate.run_figures import (
-        IntuitionGrids,
-        logit_views,
-        png_bytes,
-        pr_curve_figure,
-        reliability_figure,
-    )
-
-    title = f"{run.formulation.name} / {run.precision} / seed {run.seed}"
-    figures = {
-        Artifact.PR_FIGURE: pr_curve_figure(
-            curve, f"PR, test split: {title}", class_average_precision(test_metrics, dataset)
-        )
-    }
-    if calibration is not None:
-        figures[Artifact.RELIABILITY_FIGURE] = reliability_figure(
-            calibration, f"Reliability, test split: {title}", test_metrics.get("ece")
-        )
-    images = {name: png_bytes(figure) for name, figure in figures.items()}
-    if intuition and np.isfinite(result.test_logits).all():
-        views = [
-            logit_views(logits, dataset.y_test) for logits in (result.test_logits_before, result.test_logits)
-        ]
-        grids = grids or IntuitionGrids()
-        images.update(grids.render(*views, dataset.class_names, math.log(dataset.n_classes)))
-    return images
-
-
-def class_average_precision(test_metrics: dict, dataset: Dataset) -> dict:
-    """{class name: test AP} for the PR figure's legend."""
-    if dataset.n_classes == 2:
-        ap = test_metrics.get("average_precision")
-        return {dataset.class_names[1]: ap} if ap is not None else {}
-    prefix = "average_precision."
-    by_safe_name = {k.removeprefix(prefix): v for k, v in test_metrics.items() if k.startswith(prefix)}
-    return {
-        name: by_safe_name[metric_safe(name)]
-        for name in dataset.class_names
-        if metric_safe(name) in by_safe_name
-    }
