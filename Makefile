@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 # Two pytest workers (one per core here): tests/conftest.py keeps a shared fixture's users on one.
 PARALLEL ?= -n 2 --dist loadgroup
 
-# The comparison page's test (tests/test_page.py) and ui-check drive Debian's Chromium through
+# The comparison page's test (tests/analyze/test_page.py) and ui-check drive Debian's Chromium through
 # Playwright (Playwright's own browser download is never used). Without root or a reachable
 # registry it stays missing and that test skips, saying why.
 browser:
@@ -33,7 +33,7 @@ test: $(STAMP) browser  ## the whole suite, slow tests included, then the backen
 test-fast: $(STAMP)  ## the suite without tests marked slow
 	$(BIN)/python -m pytest -q $(PARALLEL) -m "not slow"
 
-TORCH_TESTS := tests/test_training.py tests/test_loss_path.py tests/test_instruments.py tests/test_losses.py tests/test_models.py
+TORCH_TESTS := tests/training/test_fit.py tests/model/test_loss_path.py tests/training/test_instruments.py tests/model/test_losses.py tests/model/test_models.py
 
 test-torch: $(STAMP)  ## the backend tests on PyTorch (installs the optional torch extra; CI does not)
 	$(BIN)/python -m pip install --quiet -e '.[torch]'
@@ -48,7 +48,7 @@ report: $(STAMP)  ## the claim experiments, then docs/FINDINGS.md from their run
 	for claim in $(CLAIMS); do $(BIN)/python -m kerasce.experiment --quiet --config experiments/$$claim.toml || exit 1; done
 	$(BIN)/python -m kerasce.report
 
-docs: $(STAMP)  ## docs/records.md's tables from kerasce/tracking/schema.py (tests/test_schema_doc.py checks them)
+docs: $(STAMP)  ## docs/records.md's tables from kerasce/tracking/schema.py (tests/tracking/test_schema_doc.py checks them)
 	$(BIN)/python -m kerasce.tracking.schema_doc
 
 lint: $(STAMP)  ## ruff, and the import contracts of pyproject.toml

@@ -1,4 +1,4 @@
-"""Bodies as a user would write them, good and broken, for tests/test_body.py."""
+"""Bodies as a user would write them, good and broken, for tests/model/test_body.py."""
 
 import keras
 

@@ -19,7 +19,7 @@ def average_precision(labels, probabilities) -> float:
     NaN when it is undefined (non-finite probabilities, or no class present).
 
     Runs every epoch, so it is the vectorized form of scikit-learn's average_precision_score
-    (equal to it, ties included: tests/test_evaluation.py), without its input checks.
+    (equal to it, ties included: tests/run/test_evaluation.py), without its input checks.
     """
     labels, probabilities = np.asarray(labels), np.asarray(probabilities)
     if not np.isfinite(probabilities).all():

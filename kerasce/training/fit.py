@@ -68,7 +68,7 @@ def build_compiled_model(
     """The run config's model for this dataset, compiled: what the runner trains and the bench's
     bare fit times (with `model_class` the instrumented subclass, or plain Keras). With
     `steps_per_execution`, each compiled call of fit runs that many batches (the same steps: an
-    epoch's batches in one call give weights equal to the bit, tests/test_training.py)."""
+    epoch's batches in one call give weights equal to the bit, tests/training/test_fit.py)."""
     built = build_model(
         run.formulation,
         dataset.input_shape,

@@ -32,7 +32,7 @@ from kerasce.datasets import (
 )
 from kerasce.errors import DatasetError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FILES = {"mnist": ("", ("mnist.npz",)), "fashion_mnist": ("fashion-mnist", FASHION_MNIST_FILES)}
 
 

@@ -140,7 +140,7 @@ def test_any_overrides_load_or_raise_kerasce_error(overrides):
 
 
 def test_the_shipped_configs_load():
-    for path in sorted((__import__("pathlib").Path(__file__).parents[1] / "experiments").glob("*.toml")):
+    for path in sorted((__import__("pathlib").Path(__file__).parents[2] / "experiments").glob("*.toml")):
         config, grid = load_config(path)
         assert expand_grid(config, grid)
         assert tomllib.loads(path.read_text())

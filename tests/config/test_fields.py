@@ -15,7 +15,7 @@ from kerasce.config.fields import (
     table_defaults,
 )
 
-CONFIG_REFERENCE = Path(__file__).resolve().parents[1] / "docs" / "experiments.md"
+CONFIG_REFERENCE = Path(__file__).resolve().parents[2] / "docs" / "experiments.md"
 
 
 def documented_config() -> str:
