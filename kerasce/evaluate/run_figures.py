@@ -50,46 +50,67 @@ def logit_views(logits: np.ndarray, labels: np.ndarray) -> dict:
 
 def pr_curve_figure(curve: pd.DataFrame, title: str, average_precision: dict | None = None):
     """Precision against recall, one line per class, AP in the legend where given."""
-    figure = Figure(figsize=(7.5, 5))
+    figure = pr_curve_frame()
+    draw_pr_curve(figure, curve, title, average_precision)
+    return figure
+
+
+def pr_curve_frame(dpi: float | None = None):
+    """What every PR figure shares: the axes, their fixed limits, labels and grid."""
+    figure = Figure(figsize=(7.5, 5), dpi=dpi)
     axes = figure.subplots()
+    axes.set(xlabel="recall", ylabel="precision", xlim=(0, 1), ylim=(0, 1.02))
+    axes.grid(alpha=0.3)
+    figure.subplots_adjust(left=0.09, right=0.78, bottom=0.11, top=0.92)
+    return figure
+
+
+def draw_pr_curve(figure, curve: pd.DataFrame, title: str, average_precision: dict | None = None):
+    """One run's part of a PR figure: its lines, title and legend."""
+    (axes,) = figure.axes
     for class_name, rows in curve.groupby("class", sort=False):
         label = str(class_name)
         if average_precision and class_name in average_precision:
             label += f" (AP {average_precision[class_name]:.3f})"
         axes.step(rows["recall"], rows["precision"], where="post", label=label)
-    axes.set(xlabel="recall", ylabel="precision", xlim=(0, 1), ylim=(0, 1.02), title=title)
-    axes.grid(alpha=0.3)
+    axes.set_title(title)
     if len(curve):
         axes.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5), title="class")
-    figure.subplots_adjust(left=0.09, right=0.78, bottom=0.11, top=0.92)
-    return figure
 
 
 def reliability_figure(table: pd.DataFrame, title: str, ece: float | None = None):
     """Accuracy against confidence per bin, the diagonal of perfect calibration, bin counts below."""
-    figure = Figure(figsize=(6, 6))
+    figure = reliability_frame()
+    draw_reliability(figure, table, title, ece)
+    return figure
+
+
+def reliability_frame(dpi: float | None = None):
+    """What every reliability diagram shares: two axes on a fixed confidence scale, the diagonal.
+    The axes (ticks) sit below the bars: those cross no tick, and the static parts then all lie
+    below a run's own (what KeptCanvas needs to draw only those)."""
+    figure = Figure(figsize=(6, 6), dpi=dpi)
     top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(3, 1))
+    top.plot([0, 1], [0, 1], linestyle="--", color="gray", label="perfect calibration")
+    top.set(ylabel="accuracy", ylim=(0, 1), axisbelow=True)
+    bottom.set(xlabel="confidence (top-label probability)", ylabel="samples", xlim=(0, 1), axisbelow=True)
+    figure.subplots_adjust(left=0.12, right=0.97, bottom=0.09, top=0.94, hspace=0.08)
+    return figure
+
+
+def draw_reliability(figure, table: pd.DataFrame, title: str, ece: float | None = None):
+    """One run's part of a reliability diagram: its bars, points, title, legend and counts."""
+    top, bottom = figure.axes
     filled = table[table["count"] > 0]
     width = table["upper"] - table["lower"]
-    top.bar(
-        filled["lower"],
-        filled["accuracy"],
-        width=width[filled.index],
-        align="edge",
-        edgecolor="black",
-        alpha=0.7,
-        label="accuracy in bin",
-    )
-    top.plot([0, 1], [0, 1], linestyle="--", color="gray", label="perfect calibration")
+    bars = {"align": "edge", "edgecolor": "black", "alpha": 0.7}
+    top.bar(filled["lower"], filled["accuracy"], width=width[filled.index], label="accuracy in bin", **bars)
     top.plot(
         filled["mean_confidence"], filled["accuracy"], "o", color="black", label="(mean confidence, accuracy)"
     )
-    top.set(ylabel="accuracy", ylim=(0, 1), title=title + (f"  (ECE {ece:.3f})" if ece is not None else ""))
+    top.set_title(title + (f"  (ECE {ece:.3f})" if ece is not None else ""))
     top.legend(fontsize="small", loc="upper left")
-    bottom.bar(table["lower"], table["count"], width=width, align="edge", edgecolor="black", alpha=0.7)
-    bottom.set(xlabel="confidence (top-label probability)", ylabel="samples", xlim=(0, 1))
-    figure.subplots_adjust(left=0.12, right=0.97, bottom=0.09, top=0.94, hspace=0.08)
-    return figure
+    bottom.bar(table["lower"], table["count"], width=width, **bars)
 
 
 MAX_INTUITION_CLASSES = 10  # one row of panels per input class: more would not be read

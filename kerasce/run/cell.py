@@ -31,7 +31,7 @@ class ProcessCache:
     """What a process keeps between the cells it runs: their dataset splits, its figure layouts."""
 
     datasets: dict = field(default_factory=dict)
-    grids: object = None  # an IntuitionGrids, made with the first cell (it imports Matplotlib)
+    images: object = None  # a RunImages, made with the first cell (it imports Matplotlib)
 
     def dataset_for(self, spec: RunSpec) -> Dataset:
         """The cell's dataset split, loaded once per process."""
@@ -39,12 +39,13 @@ class ProcessCache:
             self.datasets[spec.dataset_key] = load_dataset(spec.resolved.data, spec.resolved.seed)
         return self.datasets[spec.dataset_key]
 
-    def intuition_grids(self):
-        if self.grids is None:
-            from kerasce.evaluate.run_figures import IntuitionGrids
+    def run_images(self):
+        """The process's kept figure canvases and layouts: each run's figures drawn on them."""
+        if self.images is None:
+            from kerasce.evaluate.kept_canvas import RunImages
 
-            self.grids = IntuitionGrids()
-        return self.grids
+            self.images = RunImages()
+        return self.images
 
 
 def run_cell(spec: RunSpec, store: StoreRef, cache: ProcessCache) -> CellOutcome:
@@ -61,7 +62,7 @@ def run_cell(spec: RunSpec, store: StoreRef, cache: ProcessCache) -> CellOutcome
     started = time.perf_counter()
     try:
         result = train_run(spec.resolved, dataset, on_epoch=run.log_epoch)
-        evaluation = evaluate_run(spec, dataset, result, cache.intuition_grids())
+        evaluation = evaluate_run(spec, dataset, result, cache.run_images())
         run.complete(cell_record(spec, dataset, result, evaluation))
     except KeyboardInterrupt:
         end_quietly(run, RunStatus.KILLED)

@@ -33,9 +33,9 @@ class Evaluation:
     images: dict = field(default_factory=dict)
 
 
-def evaluate_run(spec: RunSpec, dataset: Dataset, result: TrainingResult, grids=None) -> Evaluation:
-    """The cell's evaluation; its figures when the config asks for them, drawn with `grids` (the
-    process's IntuitionGrids, whose kept layouts make the intuition figures cheaper) if given."""
+def evaluate_run(spec: RunSpec, dataset: Dataset, result: TrainingResult, images=None) -> Evaluation:
+    """The cell's evaluation; its figures when the config asks for them, drawn by `images` (the
+    process's RunImages, whose kept canvases and layouts make them cheaper) if given."""
     labels, probabilities = dataset.y_test, result.test_probabilities
     metrics, notes = evaluate_predictions(labels, probabilities, dataset.class_names)
     metrics = {"loss": result.test_loss, **metrics}
@@ -44,43 +44,37 @@ def evaluate_run(spec: RunSpec, dataset: Dataset, result: TrainingResult, grids=
     run = spec.resolved
     images = {}
     if run.train.figures:
-        images = run_figures(run, dataset, result, metrics, curve, calibration, spec.draws_intuition, grids)
+        images = run_figures(run, dataset, result, metrics, curve, calibration, spec.draws_intuition, images)
     return Evaluation(metrics, notes, curve, calibration, images)
 
 
 def run_figures(
-    run: RunConfig, dataset, result, test_metrics, curve, calibration, intuition: bool, grids=None
+    run: RunConfig, dataset, result, test_metrics, curve, calibration, intuition: bool, images=None
 ) -> dict:
     """The run's pictures as PNG bytes: PR curve, reliability diagram, and when the cell draws its
-    group's intuition figures (`intuition`), those, drawn with `grids` (an IntuitionGrids) if given."""
+    group's intuition figures (`intuition`), those; drawn by `images` (a RunImages) if given."""
     # Imported here: a grid's parent process builds records of its own (grid_start) but draws
     # nothing, and importing Matplotlib would only slow its start.
-    from kerasce.evaluate.run_figures import (
-        IntuitionGrids,
-        logit_views,
-        png_bytes,
-        pr_curve_figure,
-        reliability_figure,
-    )
+    from kerasce.evaluate.kept_canvas import RunImages
+    from kerasce.evaluate.run_figures import logit_views
 
+    images = images or RunImages()
     title = f"{run.formulation.name} / {run.precision} / seed {run.seed}"
-    figures = {
-        Artifact.PR_FIGURE: pr_curve_figure(
+    pngs = {
+        Artifact.PR_FIGURE: images.pr_curve(
             curve, f"PR, test split: {title}", class_average_precision(test_metrics, dataset)
         )
     }
     if calibration is not None:
-        figures[Artifact.RELIABILITY_FIGURE] = reliability_figure(
+        pngs[Artifact.RELIABILITY_FIGURE] = images.reliability_diagram(
             calibration, f"Reliability, test split: {title}", test_metrics.get("ece")
         )
-    images = {name: png_bytes(figure) for name, figure in figures.items()}
     if intuition and np.isfinite(result.test_logits).all():
         views = [
             logit_views(logits, dataset.y_test) for logits in (result.test_logits_before, result.test_logits)
         ]
-        grids = grids or IntuitionGrids()
-        images.update(grids.render(*views, dataset.class_names, math.log(dataset.n_classes)))
-    return images
+        pngs.update(images.intuition(*views, dataset.class_names, math.log(dataset.n_classes)))
+    return pngs
 
 
 def class_average_precision(test_metrics: dict, dataset: Dataset) -> dict:

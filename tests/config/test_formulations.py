@@ -3,6 +3,7 @@ import pytest
 from kerasce.config.formulations import BINARY, FORMULATIONS, MULTICLASS, check_fits, get_formulation
 from kerasce.errors import ConfigError
 
+
 def test_each_formulation_is_registered_under_its_name_for_its_task():
     assert FORMULATIONS and all(name == f.name for name, f in FORMULATIONS.items())
     assert {f.task for f in FORMULATIONS.values()} <= {BINARY, MULTICLASS}
