@@ -33,11 +33,9 @@ test: $(STAMP) browser  ## the whole suite, slow tests included, then the backen
 test-fast: $(STAMP)  ## the suite without tests marked slow
 	$(BIN)/python -m pytest -q $(PARALLEL) -m "not slow"
 
-TORCH_TESTS := tests/training/test_fit.py tests/model/test_loss_path.py tests/training/test_instruments.py tests/model/test_losses.py tests/model/test_models.py
-
 test-torch: $(STAMP)  ## the backend tests on PyTorch (installs the optional torch extra; CI does not)
 	$(BIN)/python -m pip install --quiet -e '.[torch]'
-	KERAS_BACKEND=torch $(BIN)/python -m pytest -q $(TORCH_TESTS)
+	KERAS_BACKEND=torch $(BIN)/python -m pytest -q $(PARALLEL) -m backend
 
 experiment: $(STAMP)  ## the default experiment on embedded data, into mlruns/
 	$(BIN)/python -m kerasce.experiment

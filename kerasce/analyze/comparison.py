@@ -197,10 +197,9 @@ def read_curves(reader, runs: pd.DataFrame, loss_metric: str = LOSS_CURVE_METRIC
     curves = {}
     for run_id in runs["run_id"]:
         history = reader.table(run_id, Artifact.HISTORY)
-        try:
-            reliability = reader.table(run_id, Artifact.RELIABILITY)
-        except Exception:  # a run whose predictions were not finite has no reliability table
-            reliability = None
+        # a run whose predictions were not finite has no reliability table
+        has_reliability = Artifact.RELIABILITY in reader.artifact_paths(run_id)
+        reliability = reader.table(run_id, Artifact.RELIABILITY) if has_reliability else None
         curves[run_id] = RunCurves(
             interpolated_precision(reader.table(run_id, Artifact.PR_CURVE)),
             history.set_index("epoch")[loss_metric],

@@ -9,9 +9,9 @@ Tracker/RunWriter the cells use.
 
 import argparse
 import multiprocessing
-import sys
 import time
 
+from kerasce.command import exit_command
 from kerasce.tracking.schema import RunRecord, RunStart
 from kerasce.tracking.writer import Tracker
 
@@ -79,4 +79,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_command(main())

@@ -13,7 +13,7 @@ from kerasce.datasets import Dataset
 from kerasce.model.loss_path import detect_loss_path
 from kerasce.model.models import build_model, compile_model
 from kerasce.training.batches import feed, validation
-from kerasce.training.instrumented import InstrumentedModel
+from kerasce.training.instrumented_model import InstrumentedModel
 from kerasce.training.instruments import EpochRecorder, HeadProbe, InstabilityMonitor
 from kerasce.training.result import TrainingResult
 from kerasce.vocabulary import nan_status

@@ -2,7 +2,7 @@
 epoch, the probe that reads the head's logits, and the callback that turns both into epoch rows.
 
 The counting is written once, with `keras.ops` on Keras variables, and runs inside the compiled
-step of either backend (see `kerasce/training/instrumented.py`): non-finite batches with their step
+step of either backend (see `kerasce/training/instrumented_model.py`): non-finite batches with their step
 and values, the gradient norm, steps skipped by loss scaling, and samples in the clipped dead zone.
 Looking for NaN costs no per-batch host synchronisation.
 """

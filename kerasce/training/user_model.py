@@ -11,7 +11,7 @@ import keras
 from kerasce.errors import KerasceError
 from kerasce.model.head_outputs import input_structure
 from kerasce.model.heads import label_format, output_kind
-from kerasce.training.instrumented import InstrumentedModel
+from kerasce.training.instrumented_model import InstrumentedModel
 from kerasce.training.instruments import InstabilityMonitor
 
 

@@ -55,3 +55,19 @@ def test_bare_fit_trains_and_times():
 def test_help_explains_the_command():
     result = subprocess.run([sys.executable, "-m", "kerasce.bench", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "--jobs-speedup" in result.stdout and "bare model.fit" in result.stdout
+
+
+def test_a_workload_line_gives_each_mode_against_the_bare_fit():
+    from kerasce.bench.__main__ import workload_line
+
+    medians = {"bare": 2.0, "kerasce": 3.0, "autolog": 8.0, "kerasce-no-figures": 1.0}
+    line = workload_line("digits", "jax", medians | {"kerasce-later-seed": 1.5, "callback": 4.0})
+    assert line.startswith("digits         [jax] bare fit (a)   2.00s")
+    for part in [
+        "b/a 1.500",
+        "c/a 4.000",
+        "without figures: 1.00s, 0.500",
+        "later seed: 1.50s, 0.750",
+        "d/a 2.000",
+    ]:
+        assert part in line

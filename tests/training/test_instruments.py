@@ -9,7 +9,7 @@ import pytest
 
 from kerasce.config.formulations import get_formulation
 from kerasce.model.models import build_model, compile_model
-from kerasce.training.instrumented import InstrumentedModel
+from kerasce.training.instrumented_model import InstrumentedModel
 from kerasce.training.instruments import MAX_EVENTS_PER_EPOCH, InstabilityMonitor
 
 pytestmark = pytest.mark.backend
