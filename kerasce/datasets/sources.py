@@ -86,7 +86,8 @@ def _read_csv(path: Path):
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise DatasetError(f"data.path: {path} cannot be read as CSV ({reason})") from None
     if frame.empty:
-        header = ", ".join(map(str, frame.columns))
+        # each name escaped: the message stays one line whatever bytes the header holds
+        header = ", ".join(repr(str(column)) for column in frame.columns)
         raise DatasetError(f"data.path: {path} has a header ({header}) but no rows")
     return frame
 

@@ -73,7 +73,7 @@ def write_bytes(tmp_path, name, content: bytes) -> str:
     [
         (b"", "is empty"),
         ("a,b,label\n1,2,caf\xe9\n".encode("latin-1"), "not UTF-8"),
-        (b"a,b,label\n", "has a header .a, b, label. but no rows"),
+        (b"a,b,label\n", "has a header .'a', 'b', 'label'. but no rows"),
         (b'a,b,label\n1,2,"x\n', "cannot be read as CSV"),
     ],
 )
