@@ -7,6 +7,8 @@ Per workload, interleaved and repeated (median of --repeats after one warm-up):
       and as a later seed of its group (its PR and reliability figures only);
   (c) the same bare fit under mlflow.keras.autolog();
   (d) the same fit, kerasce.instrument-ed, with the kerasce.MlflowLogger callback in an active run.
+Then the bitwise check: every runner cell's final weights hash (its epochs fused into compiled calls
+of several batches) against a plain fit's of the same model on the same batches.
 """
 
 import argparse
@@ -14,7 +16,14 @@ import os
 import tempfile
 from pathlib import Path
 
-from kerasce.bench.measure import WORKLOADS, measure_compare, measure_grid, measure_jobs, measure_workload
+from kerasce.bench.measure import (
+    WORKLOADS,
+    Workload,
+    measure_compare,
+    measure_grid,
+    measure_jobs,
+    measure_workload,
+)
 from kerasce.command import exit_command
 from kerasce.framework import import_keras_quietly
 
@@ -74,6 +83,18 @@ def workload_line(name: str, backend: str, medians: dict) -> str:
     )
 
 
+def bitwise_line(name: str, workload: Workload) -> str:
+    """Whether every runner cell's final weights equal a plain fit's on the same batches."""
+    hashes = ", ".join(sorted(workload.runner_hashes))
+    steps = ", ".join(str(s) for s in sorted(workload.steps_per_execution))
+    verdict = "equal to the bit" if workload.bitwise_equal else "DIFFERENT"
+    return (
+        f"{name:<14} weights: {len(workload.runner_hashes)} hash(es) over the runner's cells ({hashes}; "
+        f"{steps} batches per compiled call) against bare fit {workload.bare_hash} (one call per "
+        f"batch): {verdict}"
+    )
+
+
 def main(argv=None) -> int:
     arguments = parse_arguments(argv)
     os.environ["KERAS_BACKEND"] = arguments.backend  # before Keras is imported: it reads it once
@@ -88,8 +109,9 @@ def main(argv=None) -> int:
         store = Path(directory)
         if not arguments.only_extra:
             for name in arguments.workload or list(WORKLOADS):
-                medians = measure_workload(name, arguments.repeats, store, arguments.backend)
-                report(workload_line(name, arguments.backend, medians))
+                workload = measure_workload(name, arguments.repeats, store, arguments.backend)
+                report(workload_line(name, arguments.backend, workload.medians))
+                report(bitwise_line(name, workload))
         if arguments.grid:
             grid = measure_grid(arguments.grid, store)
             report(

@@ -26,15 +26,28 @@ WORKLOADS = {
 
 
 def bare_fit(run: RunConfig, dataset, callback=None) -> float:
-    """Build, compile and fit exactly the model the runner trains, fed as the runner feeds it
-    (kerasce.training.batches), timing all three.
+    """The seconds to build, compile and fit exactly the model the runner trains, fed as the
+    runner feeds it (kerasce.training.batches).
     With a `callback` (kerasce.MlflowLogger), the model is `kerasce.instrument`-ed first."""
+    started = time.perf_counter()
+    fit_bare_model(run, dataset, callback)
+    return time.perf_counter() - started
+
+
+def bare_weights_hash(run: RunConfig, dataset) -> str:
+    """The final weights hash of a plain fit (one compiled call per batch), as the runner hashes
+    its own."""
+    from kerasce.training.fit import weights_hash
+
+    return weights_hash(fit_bare_model(run, dataset))
+
+
+def fit_bare_model(run: RunConfig, dataset, callback=None):
     from kerasce.training.batches import feed, validation
     from kerasce.training.fit import build_compiled_model, seed_everything
     from kerasce.training.user_model import instrument
 
     seed_everything(run.seed, run.train.deterministic)
-    started = time.perf_counter()
     model = build_compiled_model(run, dataset)
     if callback is not None:
         model = instrument(model)
@@ -45,7 +58,7 @@ def bare_fit(run: RunConfig, dataset, callback=None) -> float:
         callbacks=[callback] if callback is not None else [],
         verbose=0,
     )
-    return time.perf_counter() - started
+    return model
 
 
 def measure_workload(name: str, repeats: int, store: Path, backend: str = "tensorflow") -> dict:
@@ -105,7 +118,36 @@ def measure_workload(name: str, repeats: int, store: Path, backend: str = "tenso
         print(label + ", ".join(f"{m} {t:.2f}s" for m, t in this_round.items()), flush=True)
     for parent in parents:
         parent.finish()
-    return {mode: statistics.median(values) for mode, values in times.items()}
+    medians = {mode: statistics.median(values) for mode, values in times.items()}
+    hashes, steps = runner_hashes(uri, name, len(parents))
+    return Workload(medians, hashes, steps, bare_weights_hash(spec.resolved, dataset))
+
+
+@dataclasses.dataclass(frozen=True)
+class Workload:
+    """A workload's median seconds per mode, and its bitwise check: the final weights hash of
+    every runner cell (fused: `steps_per_execution` batches per compiled call) against a plain
+    fit's of the same model on the same batches."""
+
+    medians: dict[str, float]
+    runner_hashes: frozenset[str]
+    steps_per_execution: frozenset[int]
+    bare_hash: str
+
+    @property
+    def bitwise_equal(self) -> bool:
+        return self.runner_hashes == {self.bare_hash}
+
+
+def runner_hashes(uri: str, name: str, count: int) -> tuple[frozenset[str], frozenset[int]]:
+    """The weights hashes and batches per compiled call the runner's cells recorded in the store."""
+    from kerasce.tracking.reader import StoreReader
+    from kerasce.tracking.schema import Kind, Tag
+
+    runs = StoreReader(uri).runs([f"bench-{name}-runner-{index}" for index in range(count)])
+    cells = runs[runs[f"tags.{Tag.KIND}"] == Kind.CELL]
+    steps = cells[f"tags.{Tag.STEPS_PER_EXECUTION}"].astype(int)
+    return frozenset(cells[f"tags.{Tag.WEIGHTS_HASH}"]), frozenset(steps)
 
 
 def cli_seconds(*args) -> float:

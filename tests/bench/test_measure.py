@@ -71,3 +71,18 @@ def test_a_workload_line_gives_each_mode_against_the_bare_fit():
         "d/a 2.000",
     ]:
         assert part in line
+
+
+@pytest.mark.parametrize(
+    "runner, verdict", [({"c0ffee"}, "equal to the bit"), ({"c0ffee", "bad"}, "DIFFERENT")]
+)
+def test_the_bitwise_line_says_whether_every_runner_cell_equals_the_bare_fit(runner, verdict):
+    from kerasce.bench.__main__ import bitwise_line
+    from kerasce.bench.measure import Workload
+
+    workload = Workload({}, frozenset(runner), frozenset({17}), "c0ffee")
+    line = bitwise_line("digits", workload)
+    assert line.endswith(f"against bare fit c0ffee (one call per batch): {verdict}")
+    assert "17 batches per compiled call" in line and workload.bitwise_equal == (
+        verdict == "equal to the bit"
+    )
