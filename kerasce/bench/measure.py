@@ -35,20 +35,24 @@ def bare_fit(run: RunConfig, dataset, callback=None) -> float:
 
 
 def bare_weights_hash(run: RunConfig, dataset) -> str:
-    """The final weights hash of a plain fit (one compiled call per batch), as the runner hashes
-    its own."""
+    """The final weights hash of a plain fit (one compiled call per batch) fed the runner's
+    batches, as the runner hashes its own. Like the runner, it evaluates before fitting: on JAX,
+    Keras' fit of a model whose compiled state is not built yet builds it from a batch of a first
+    shuffle it then discards, so without the evaluate every epoch would take the next shuffle."""
     from kerasce.training.fit import weights_hash
 
-    return weights_hash(fit_bare_model(run, dataset))
+    return weights_hash(fit_bare_model(run, dataset, evaluate_first=True))
 
 
-def fit_bare_model(run: RunConfig, dataset, callback=None):
+def fit_bare_model(run: RunConfig, dataset, callback=None, evaluate_first: bool = False):
     from kerasce.training.batches import feed, validation
-    from kerasce.training.fit import build_compiled_model, seed_everything
+    from kerasce.training.fit import EVALUATION_BATCH, build_compiled_model, seed_everything
     from kerasce.training.user_model import instrument
 
     seed_everything(run.seed, run.train.deterministic)
     model = build_compiled_model(run, dataset)
+    if evaluate_first:
+        model.evaluate(**feed(dataset.x_val, dataset.y_val, EVALUATION_BATCH), verbose=0)
     if callback is not None:
         model = instrument(model)
     model.fit(

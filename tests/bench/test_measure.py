@@ -6,19 +6,19 @@ import sys
 import keras
 import pytest
 
-from kerasce.bench.measure import WORKLOADS, bare_fit
+from kerasce.bench.measure import WORKLOADS, bare_fit, bare_weights_hash
 from kerasce.config import expand_grid, parse_config
 from kerasce.run.cell import ProcessCache
-from kerasce.training.fit import build_compiled_model, build_instrumented_model
+from kerasce.training.fit import build_compiled_model, build_instrumented_model, train_run
 
 
-def spec(**model):
+def spec(epochs=1, **model):
     config, tables = parse_config(
         {
             "precision": "mixed_float16",
             "data": {"dataset": "digits", "max_samples": 200},
             "model": {"hidden_units": [8], **model},
-            "train": {"epochs": 1},
+            "train": {"epochs": epochs, "batch_size": 16},
         }
     )
     return expand_grid(config, tables)[0]
@@ -50,6 +50,14 @@ def test_the_bare_model_is_the_runners_model_float32_head_and_logit_scale_includ
 def test_bare_fit_trains_and_times():
     cell = spec()
     assert bare_fit(cell.resolved, ProcessCache().dataset_for(cell)) > 0
+
+
+@pytest.mark.slow
+@pytest.mark.backend
+def test_the_bitwise_reference_is_fed_the_runners_batches():
+    cell = spec(epochs=2)
+    dataset = ProcessCache().dataset_for(cell)
+    assert train_run(cell.resolved, dataset).weights_hash == bare_weights_hash(cell.resolved, dataset)
 
 
 def test_help_explains_the_command():
