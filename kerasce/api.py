@@ -20,6 +20,7 @@ import pandas as pd
 from kerasce.config import RunSpec, expand_grid, load_config, parse_config
 from kerasce.errors import KerasceError
 from kerasce.run.inputs import grid_table, load_datasets
+from kerasce.vocabulary import ExecutorName
 
 if TYPE_CHECKING:  # the grid runner imports MLflow, the audit Keras: only when used
     from kerasce.diagnose.auditing import Audit
@@ -97,7 +98,7 @@ def run_grid(
     jobs: int | Literal["auto"] = 1,
     rerun: bool = False,
     quiet: bool = True,
-    executor: Literal["local", "ray"] = "local",
+    executor: ExecutorName | str = ExecutorName.LOCAL,
     ray_address: str | None = None,
 ) -> "GridResult":
     """Run the grid's cells that have no FINISHED run yet (all of them with `rerun`) into the
@@ -110,10 +111,10 @@ def run_grid(
     from kerasce.run.grid import run_grid as run_cells
     from kerasce.tracking.writer import Tracker
 
-    if executor == "ray":
+    if executor not in set(ExecutorName):
+        raise KerasceError(f"executor: {executor!r} is not valid; choose {' or '.join(ExecutorName)}")
+    if executor == ExecutorName.RAY:
         return _run_on_ray(grid, tracking_uri, rerun, quiet, ray_address)
-    if executor != "local":
-        raise KerasceError(f"executor: {executor!r} is not valid; choose local or ray")
     tracker = Tracker(tracking_uri, grid.name)
     chosen = Local(available_cores() if jobs == "auto" else jobs, grid.datasets)
     return run_cells(grid.specs, grid.datasets, tracker, grid.config, chosen, quiet=quiet, rerun=rerun)

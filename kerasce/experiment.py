@@ -6,6 +6,7 @@ from pathlib import Path
 
 from kerasce.command import exit_command, run_command
 from kerasce.errors import KerasceError
+from kerasce.vocabulary import ExecutorName
 
 EXAMPLES = """\
 examples:
@@ -76,10 +77,9 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     )
     add(
         "--executor",
-        choices=["local", "ray"],
-        default="local",
-        help="where cells run: local (this machine, --jobs processes) or ray (each cell a Ray task; "
-        "pip install -e '.[ray]')",
+        choices=list(ExecutorName),
+        default=ExecutorName.LOCAL,
+        help="where cells run: " + "; ".join(f"{name} ({name.meaning})" for name in ExecutorName),
     )
     add(
         "--ray-address",
@@ -137,7 +137,7 @@ def run(arguments) -> int:
             "(nothing trained)"
         )
         return 0
-    if arguments.ray_address and arguments.executor != "ray":
+    if arguments.ray_address and arguments.executor != ExecutorName.RAY:
         raise KerasceError("--ray-address: only used with --executor ray")
     result = api.run_grid(
         grid,

@@ -114,6 +114,13 @@ class Outcome(_Described):
     SKIPPED = "SKIPPED", "another invocation finished the cell or is training it right now"
 
 
+class ExecutorName(_Described):
+    """Where a grid's cells run."""
+
+    LOCAL = "local", "this machine, in --jobs worker processes"
+    RAY = "ray", "each cell a Ray task on a cluster (pip install -e '.[ray]')"
+
+
 class NanStatus(_Described):
     """What a run did about non-finite batches."""
 

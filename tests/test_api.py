@@ -4,7 +4,7 @@ import pytest
 
 import kerasce
 from kerasce import api
-from kerasce.errors import ConfigError
+from kerasce.errors import ConfigError, KerasceError
 
 
 def test_a_grid_loads_from_a_file_or_a_dict_with_overrides():
@@ -27,3 +27,10 @@ def test_compare_returns_tables_and_figures(finished_store):
     assert comparison.group_keys == ["data.dataset", "data.max_samples", "formulation"]
     assert len(comparison.table) == 3 and set(comparison.table["n_runs"]) == {2}
     assert "digits_pr_curves.png" in comparison.images and "comparison.html" in comparison.texts
+
+
+def test_an_unknown_executor_is_refused_before_any_store_is_touched(tmp_path):
+    grid = api.load_grid({"name": "e"})
+    with pytest.raises(KerasceError, match="executor: 'slurm' is not valid; choose local or ray"):
+        api.run_grid(grid, f"sqlite:///{tmp_path / 'mlflow.db'}", executor="slurm")
+    assert not (tmp_path / "mlflow.db").exists()

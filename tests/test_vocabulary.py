@@ -3,11 +3,20 @@
 import subprocess
 import sys
 
-from kerasce.vocabulary import AuditStatus, LossPath, NanStatus, RunStatus, nan_status, status_of
+from kerasce.vocabulary import (
+    AuditStatus,
+    ExecutorName,
+    LossPath,
+    NanStatus,
+    Outcome,
+    RunStatus,
+    nan_status,
+    status_of,
+)
 
 
 def test_every_name_says_what_it_means():
-    for vocabulary in (AuditStatus, LossPath, NanStatus, RunStatus):
+    for vocabulary in (AuditStatus, ExecutorName, LossPath, NanStatus, Outcome, RunStatus):
         assert all(member.meaning.strip() for member in vocabulary)
 
 
