@@ -21,6 +21,7 @@ from kerasce.run.record import cell_record, cell_start
 from kerasce.tracking.schema import Artifact, RunRecord
 from kerasce.tracking.store import check_reachable, write_failure, writes_to
 from kerasce.tracking.writer import open_experiment
+from kerasce.training.compiled_models import CompiledModels
 from kerasce.training.fit import train_run
 from kerasce.training.result import TrainingResult
 from kerasce.vocabulary import Outcome, RunStatus
@@ -28,9 +29,11 @@ from kerasce.vocabulary import Outcome, RunStatus
 
 @dataclass
 class ProcessCache:
-    """What a process keeps between the cells it runs: their dataset splits, its figure layouts."""
+    """What a process keeps between the cells it runs: their dataset splits, its compiled models,
+    its figure layouts."""
 
     datasets: dict = field(default_factory=dict)
+    models: CompiledModels = field(default_factory=CompiledModels)
     images: object = None  # a RunImages, made with the first cell (it imports Matplotlib)
 
     def dataset_for(self, spec: RunSpec) -> Dataset:
@@ -61,7 +64,7 @@ def run_cell(spec: RunSpec, store: StoreRef, cache: ProcessCache) -> CellOutcome
         return CellOutcome(spec.run_name, Outcome.SKIPPED, f"{spec.run_name}: skipped, {run}")
     started = time.perf_counter()
     try:
-        result = train_run(spec.resolved, dataset, on_epoch=run.log_epoch)
+        result = train_run(spec.resolved, dataset, on_epoch=run.log_epoch, models=cache.models)
         evaluation = evaluate_run(spec, dataset, result, cache.run_images())
         run.complete(cell_record(spec, dataset, result, evaluation))
     except KeyboardInterrupt:

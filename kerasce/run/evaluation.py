@@ -42,10 +42,10 @@ def evaluate_run(spec: RunSpec, dataset: Dataset, result: TrainingResult, images
     curve = pr_curve_table(labels, probabilities, dataset.class_names)
     calibration = reliability_table(labels, probabilities) if finite_rows(probabilities).any() else None
     run = spec.resolved
-    images = {}
+    pngs = {}
     if run.train.figures:
-        images = run_figures(run, dataset, result, metrics, curve, calibration, spec.draws_intuition, images)
-    return Evaluation(metrics, notes, curve, calibration, images)
+        pngs = run_figures(run, dataset, result, metrics, curve, calibration, spec.draws_intuition, images)
+    return Evaluation(metrics, notes, curve, calibration, pngs)
 
 
 def run_figures(

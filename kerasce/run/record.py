@@ -136,6 +136,7 @@ def cell_record(spec: RunSpec, dataset: Dataset, result: TrainingResult, evaluat
             Tag.NAN_STATUS: result.nan_status,
             Tag.DETERMINISTIC: result.deterministic,
             Tag.STEPS_PER_EXECUTION: result.steps_per_execution,
+            Tag.REUSED_MODEL: result.reused_model,
             Tag.WEIGHTS_HASH: result.weights_hash,
             Tag.UNDEFINED_METRICS: "; ".join(notes) or "none",
             Tag.NOTE: cell_description(run, dataset, result, evaluation.metrics),

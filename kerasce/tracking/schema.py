@@ -26,6 +26,7 @@ class Tag:
     NAN_STATUS = "kerasce.nan_status"
     DETERMINISTIC = "kerasce.deterministic"
     STEPS_PER_EXECUTION = "kerasce.steps_per_execution"
+    REUSED_MODEL = "kerasce.reused_model"
     WEIGHTS_HASH = "kerasce.weights_hash"
     UNDEFINED_METRICS = "kerasce.undefined_metrics"
     CELLS = "kerasce.cells"
@@ -124,6 +125,8 @@ TAG_MEANINGS = {
     Tag.DETERMINISTIC: "whether the run was seeded and TensorFlow op determinism was on",
     Tag.STEPS_PER_EXECUTION: "batches per compiled call of fit: an epoch's (the runner's fused loop, "
     "the same steps as one call per batch to the bit) or 1",
+    Tag.REUSED_MODEL: "whether the run trained a model its process compiled for an earlier run of the "
+    "same architecture, restarted from the state a new model of the run's seed starts in (the same bits)",
     Tag.WEIGHTS_HASH: "hash of the final weights: the same config twice gives the same hash",
     Tag.GIT_COMMIT: "the code's commit, when run inside a git checkout",
     Tag.GIT_DIRTY: "whether that checkout had uncommitted changes",

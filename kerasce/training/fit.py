@@ -13,6 +13,7 @@ from kerasce.datasets import Dataset
 from kerasce.model.loss_path import detect_loss_path
 from kerasce.model.models import build_model, compile_model
 from kerasce.training.batches import feed, validation
+from kerasce.training.compiled_models import CompiledModels, KeptModel, restart
 from kerasce.training.instrumented_model import InstrumentedModel
 from kerasce.training.instruments import EpochRecorder, HeadProbe, InstabilityMonitor
 from kerasce.training.result import TrainingResult
@@ -69,17 +70,7 @@ def build_compiled_model(
     bare fit times (with `model_class` the instrumented subclass, or plain Keras). With
     `steps_per_execution`, each compiled call of fit runs that many batches (the same steps: an
     epoch's batches in one call give weights equal to the bit, tests/training/test_fit.py)."""
-    built = build_model(
-        run.formulation,
-        dataset.input_shape,
-        dataset.n_classes,
-        run.model.hidden_units,
-        run.precision,
-        run.model.float32_head,
-        run.model.logit_scale,
-        run.seed,
-        run.model.body,
-    )
+    built = build_run_model(run, dataset)
     model = built if model_class is keras.Model else model_class(built.input, built.output, name=built.name)
     compile_model(
         model,
@@ -90,6 +81,21 @@ def build_compiled_model(
         steps_per_execution,
     )
     return model
+
+
+def build_run_model(run: RunConfig, dataset: Dataset) -> keras.Model:
+    """The run config's model for this dataset, built from its seed, not compiled."""
+    return build_model(
+        run.formulation,
+        dataset.input_shape,
+        dataset.n_classes,
+        run.model.hidden_units,
+        run.precision,
+        run.model.float32_head,
+        run.model.logit_scale,
+        run.seed,
+        run.model.body,
+    )
 
 
 def build_instrumented_model(run: RunConfig, dataset: Dataset, fused: bool = True) -> InstrumentedModel:
@@ -110,15 +116,22 @@ def weights_hash(model: keras.Model) -> str:
 
 
 def train_run(
-    run: RunConfig, dataset: Dataset, on_epoch: Callable[[int, dict], None] | None = None, fused: bool = True
+    run: RunConfig,
+    dataset: Dataset,
+    on_epoch: Callable[[int, dict], None] | None = None,
+    fused: bool = True,
+    models: CompiledModels | None = None,
 ):
-    """Train one run config on `dataset`; `on_epoch(epoch, metrics)` streams progress."""
+    """Train one run config on `dataset`; `on_epoch(epoch, metrics)` streams progress. With
+    `models`, a model compiled for an earlier run of the same architecture is restarted and
+    trained instead of a new one (the same bits, without compiling again)."""
     deterministic = seed_everything(run.seed, run.train.deterministic)
-    model = build_instrumented_model(run, dataset, fused)
+    kept = kept_model(run, dataset, fused, models)
+    model = kept.model
     loss_path = detect_loss_path(model)
     # before training, on the validation split: one pass a third the size of the training split
     initial_loss = model.evaluate(**feed(dataset.x_val, dataset.y_val, EVALUATION_BATCH), verbose=0)[0]
-    probe = HeadProbe(model, run.formulation.output)
+    probe = kept.probe = kept.probe or HeadProbe(model, run.formulation.output)
     _, test_logits_before, _ = probe(dataset.x_test)
     recorder = EpochRecorder(model.monitor, probe, dataset, run.train.on_nan == "stop", on_epoch)
     started = time.perf_counter()
@@ -150,4 +163,18 @@ def train_run(
         steps_per_execution=model.steps_per_execution,
         weights_hash=weights_hash(model),
         model=model,
+        reused_model=kept.runs > 1,
     )
+
+
+def kept_model(run: RunConfig, dataset: Dataset, fused: bool, models: CompiledModels | None) -> KeptModel:
+    """The compiled model this run trains: a kept one of its architecture, restarted from a new
+    model of its seed, or a new one (kept for the next run when `models` is given)."""
+    steps = epoch_steps(run, dataset) if fused else 1
+    kept = models.take(run, dataset, steps) if models is not None else None
+    if kept is None:
+        model = build_instrumented_model(run, dataset, fused)
+        return models.keep(run, dataset, steps, model) if models is not None else KeptModel(model, [])
+    restart(kept, build_run_model(run, dataset))
+    kept.runs += 1
+    return kept

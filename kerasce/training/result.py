@@ -27,3 +27,4 @@ class TrainingResult:
     steps_per_execution: int  # batches per compiled call of fit: an epoch's, or 1
     weights_hash: str  # of the final weights: the same config on the same machine gives the same hash
     model: object = field(repr=False)  # the trained keras.Model
+    reused_model: bool = False  # trained a model compiled for an earlier run (training/compiled_models.py)

@@ -35,3 +35,14 @@ def test_figures_are_png_bytes_and_the_intuition_figures_only_where_the_cell_dra
     assert all(png[:4] == b"\x89PNG" for png in drawn.values())
     later_seed = evaluate_run(dataclasses.replace(spec, draws_intuition=False), dataset, result).images
     assert set(later_seed) == {Artifact.PR_FIGURE, Artifact.RELIABILITY_FIGURE}
+
+
+def test_the_figures_are_drawn_on_the_processs_kept_canvases():
+    from kerasce.evaluate.kept_canvas import RunImages
+
+    spec, dataset = spec_and_dataset(figures=True)
+    result = result_for(dataset, confident_probabilities(dataset.y_test))
+    images = RunImages()
+    drawn = evaluate_run(dataclasses.replace(spec, draws_intuition=False), dataset, result, images).images
+    assert images.pr.background is not None and images.reliability.background is not None  # used
+    assert drawn == evaluate_run(dataclasses.replace(spec, draws_intuition=False), dataset, result).images
