@@ -3,8 +3,9 @@
 Per workload, interleaved and repeated (median of --repeats after one warm-up):
   (a) bare model.fit of exactly the model the runner trains, same validation data, no callbacks;
   (b) the same training through the kerasce runner with full logging into a temporary SQLite store;
-      as a cell group's first seed (which draws the group's intuition figures), without figures,
-      and as a later seed of its group (its PR and reliability figures only);
+      as a cell group's first seed (a model compiled for it; it draws the group's intuition
+      figures), and as a later seed of its group (the kept compiled model, restarted; its PR and
+      reliability figures only), and as a later seed without figures;
   (c) the same bare fit under mlflow.keras.autolog();
   (d) the same fit, kerasce.instrument-ed, with the kerasce.MlflowLogger callback in an active run.
 Then the bitwise check: every runner cell's final weights hash (its epochs fused into compiled calls
@@ -77,8 +78,8 @@ def workload_line(name: str, backend: str, medians: dict) -> str:
     return (
         f"{name:<14} [{backend}] bare fit (a) {a:6.2f}s  kerasce runner (b) {medians['kerasce']:6.2f}s  "
         f"autolog (c) {medians['autolog']:6.2f}s  b/a {medians['kerasce'] / a:5.3f}  "
-        f"c/a {medians['autolog'] / a:5.3f}  (b without figures: {against_a('kerasce-no-figures')}; "
-        f"a later seed: {against_a('kerasce-later-seed')})  callback (d) {medians['callback']:.2f}s  "
+        f"c/a {medians['autolog'] / a:5.3f}  (b as a later seed: {against_a('kerasce-later-seed')}; "
+        f"without figures: {against_a('kerasce-no-figures')})  callback (d) {medians['callback']:.2f}s  "
         f"d/a {medians['callback'] / a:5.3f}"
     )
 

@@ -10,6 +10,7 @@ and a store reference, and reads outcomes as they finish; it never knows which e
   this process runs that backend, else a ProcessPool.
 """
 
+import math
 import multiprocessing
 import os
 import queue
@@ -106,8 +107,9 @@ def _worker(backend: str, tasks, results, store: StoreRef, threads: int):
 
     cache = ProcessCache()
     try:
-        while (spec := tasks.get()) is not None:
-            results.put(run_cell(spec, store, cache))
+        while (task := tasks.get()) is not None:
+            for spec in task:
+                results.put(run_cell(spec, store, cache))
         signal.signal(signal.SIGTERM, signal.SIG_DFL)  # no run left to end KILLED: exit quietly
     except KeyboardInterrupt:
         os._exit(130)  # the run is marked KILLED already; no traceback noise from a worker
@@ -118,6 +120,18 @@ def _worker(backend: str, tasks, results, store: StoreRef, threads: int):
     results.close()
     results.join_thread()
     os._exit(0)
+
+
+def worker_tasks(cells: list[RunSpec], jobs: int) -> list[list[RunSpec]]:
+    """The cells as the tasks of `jobs` workers: a cell group's seeds one after another in one
+    task, so a worker's later seeds train the model it compiled for the group's first
+    (training/compiled_models.py). A group larger than a task's share of the grid (an eighth of
+    it with two workers) is split, so that every worker has work to the end."""
+    groups: dict[str, list[RunSpec]] = {}
+    for spec in cells:
+        groups.setdefault(spec.group_key, []).append(spec)
+    share = max(1, math.ceil(len(cells) / (4 * jobs)))
+    return [group[i : i + share] for group in groups.values() for i in range(0, len(group), share)]
 
 
 class ProcessPool:
@@ -141,8 +155,8 @@ class ProcessPool:
         context = multiprocessing.get_context("spawn")  # fresh interpreters: frameworks do not survive fork
         tasks, results = context.Queue(), context.Queue()
         jobs = min(self.jobs, len(cells))
-        for spec in [*cells, *[None] * jobs]:
-            tasks.put(spec)
+        for task in [*worker_tasks(cells, jobs), *[None] * jobs]:
+            tasks.put(task)
         threads = max(1, available_cores() // jobs)
         workers = [
             context.Process(target=_worker, daemon=True, args=(backend, tasks, results, store, threads))
