@@ -125,12 +125,12 @@ def _worker(backend: str, tasks, results, store: StoreRef, threads: int):
 def worker_tasks(cells: list[RunSpec], jobs: int) -> list[list[RunSpec]]:
     """The cells as the tasks of `jobs` workers: a cell group's seeds one after another in one
     task, so a worker's later seeds train the model it compiled for the group's first
-    (training/compiled_models.py). A group larger than a task's share of the grid (an eighth of
+    (training/compiled_models.py). A group larger than a task's share of the grid (a quarter of
     it with two workers) is split, so that every worker has work to the end."""
     groups: dict[str, list[RunSpec]] = {}
     for spec in cells:
         groups.setdefault(spec.group_key, []).append(spec)
-    share = max(1, math.ceil(len(cells) / (4 * jobs)))
+    share = max(1, math.ceil(len(cells) / (2 * jobs)))
     return [group[i : i + share] for group in groups.values() for i in range(0, len(group), share)]
 
 
