@@ -2,10 +2,10 @@
 and a store reference, and reads outcomes as they finish; it never knows which executor runs.
 
 - InProcess: one cell after another in this process (whose Keras backend is fixed).
-- ProcessPool: spawned worker processes pulling cells from a queue, each started with its cells'
-  KERAS_BACKEND (Keras reads it once, at import), importing the framework once and limited to its
-  share of the cores. The parent keeps the processes, so an interruption reaches them (SIGTERM,
-  which each worker turns into KILLED runs) and a dead worker is noticed.
+- ProcessPool: spawned worker processes pulling tasks (a cell group's seeds) from a queue, each
+  started with its cells' KERAS_BACKEND (Keras reads it once, at import), importing the framework
+  once and limited to its share of the cores. The parent keeps the processes, so an interruption
+  reaches them (SIGTERM, which each worker turns into KILLED runs) and a dead worker is noticed.
 - Local (--jobs N, default one per core): per backend, InProcess when one process would do and
   this process runs that backend, else a ProcessPool.
 """

@@ -52,21 +52,21 @@ class InstabilityMonitor:
         off the shapes, one entry per sample)."""
         self.output_kind, self.loss_scaling, self.label_format = output_kind, loss_scaling, label_format
         self.global_step = _state(0, "int32")
-        self.epoch_counters = {name: _state(0.0, "float32") for name in COUNTERS}
+        # one variable for every counter: the per-epoch reset is one assignment, not one each
+        self.epoch_counts = _state(np.zeros(len(COUNTERS)), "float32")
         self.event_steps = _state(np.zeros(MAX_EVENTS_PER_EPOCH), "int32")
         self.event_values = _state(np.zeros((MAX_EVENTS_PER_EPOCH, 2)), "float32")  # loss, gradient norm
 
     @property
     def variables(self) -> list:
-        return [self.global_step, *self.epoch_counters.values(), self.event_steps, self.event_values]
+        return [self.global_step, self.epoch_counts, self.event_steps, self.event_values]
 
     def reset(self):
-        for counter in self.epoch_counters.values():
-            counter.assign(0.0)
+        self.epoch_counts.assign(np.zeros(len(COUNTERS), dtype="float32"))
 
     def read(self) -> tuple[dict, np.ndarray]:
         """The epoch's counts, and one row (global step, loss, gradient norm) per itemised event."""
-        counts = {name: float(ops.convert_to_numpy(v)) for name, v in self.epoch_counters.items()}
+        counts = dict(zip(COUNTERS, ops.convert_to_numpy(self.epoch_counts).tolist(), strict=True))
         itemised = int(min(counts["events"], MAX_EVENTS_PER_EPOCH))
         steps = ops.convert_to_numpy(self.event_steps)[:itemised, None]
         values = ops.convert_to_numpy(self.event_values)[:itemised]
@@ -94,14 +94,14 @@ class InstabilityMonitor:
             "seen_samples": ops.size(dead),
             "events": event,
         }
-        for name, increment in increments.items():
-            self.epoch_counters[name].assign_add(ops.cast(increment, "float32"))
+        added = ops.stack([ops.cast(increments[name], "float32") for name in COUNTERS])
+        self.epoch_counts.assign_add(added)
         self.global_step.assign_add(1)
 
     def _itemise(self, event, loss, grad_norm):
         """Write the event into the next free row; no row is free past MAX_EVENTS_PER_EPOCH."""
         # `.value`: jax.numpy functions refuse Keras variables (their values in the StatelessScope)
-        index = ops.cast(self.epoch_counters["events"].value, "int32")
+        index = ops.cast(self.epoch_counts.value[COUNTERS.index("events")], "int32")
         row = ops.logical_and(ops.equal(ops.arange(MAX_EVENTS_PER_EPOCH, dtype="int32"), index), event)
         self.event_steps.assign(ops.where(row, self.global_step.value, self.event_steps.value))
         values = ops.expand_dims(ops.stack([loss, grad_norm]), 0)

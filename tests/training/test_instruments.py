@@ -10,7 +10,7 @@ import pytest
 from kerasce.config.formulations import get_formulation
 from kerasce.model.models import build_model, compile_model
 from kerasce.training.instrumented_model import InstrumentedModel
-from kerasce.training.instruments import MAX_EVENTS_PER_EPOCH, InstabilityMonitor
+from kerasce.training.instruments import COUNTERS, MAX_EVENTS_PER_EPOCH, InstabilityMonitor
 
 pytestmark = pytest.mark.backend
 
@@ -54,7 +54,7 @@ def test_an_overflowing_gradient_is_a_skip_only_under_loss_scaling(loss_scaling,
 
 def test_events_past_the_itemised_maximum_are_counted_not_written():
     m = monitor()
-    m.epoch_counters["events"].assign(MAX_EVENTS_PER_EPOCH - 1.0)
+    m.epoch_counts.assign(np.where(np.array(COUNTERS) == "events", MAX_EVENTS_PER_EPOCH - 1.0, 0.0))
     record(m, loss=math.inf)
     counts, rows = record(m, loss=math.nan)
     assert counts["events"] == MAX_EVENTS_PER_EPOCH + 1 and len(rows) == MAX_EVENTS_PER_EPOCH
