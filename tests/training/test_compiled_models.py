@@ -8,8 +8,6 @@ from kerasce.datasets import load_dataset
 from kerasce.training.compiled_models import CompiledModels, architecture
 from kerasce.training.fit import train_run
 
-pytestmark = [pytest.mark.slow, pytest.mark.backend]  # every test here trains a model
-
 
 def config(formulation="logits_ce", precision="float32", seed=0, logit_scale=1.0, **train):
     raw, _ = parse_config(
@@ -30,6 +28,8 @@ def train(models=None, **options):
     return train_run(run, dataset, models=models)
 
 
+@pytest.mark.slow
+@pytest.mark.backend
 @pytest.mark.parametrize(
     "options",
     [
@@ -56,6 +56,7 @@ def test_a_later_seed_on_a_kept_model_trains_to_the_bits_of_a_new_model(options)
     np.testing.assert_array_equal(later.test_probabilities, new.test_probabilities)
 
 
+@pytest.mark.slow
 def test_a_model_is_kept_per_architecture_and_the_least_recently_used_goes():
     models = CompiledModels(size=1)
     assert not train(models, seed=0).reused_model
