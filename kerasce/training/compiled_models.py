@@ -30,18 +30,22 @@ class KeptModel:
 
 class CompiledModels:
     """The compiled models of the runs this process trained, by architecture (the run config but
-    its seed, and the shape of the data): at most `size`, the least recently used dropped."""
+    its seed, and the shape of the data): at most `size` (0: none kept), the least recently used
+    dropped."""
 
     def __init__(self, size: int = KEPT_MODELS):
         self.size = size
         self.kept: OrderedDict[str, KeptModel] = OrderedDict()
 
     def take(self, run: RunConfig, dataset: Dataset, steps: int) -> KeptModel | None:
-        """The kept model of this run's architecture, if one was kept, most recently used now."""
+        """The kept model of this run's architecture, if one was kept, counting this run and most
+        recently used now."""
         key = architecture(run, dataset, steps)
-        if key in self.kept:
+        kept = self.kept.get(key)
+        if kept is not None:
             self.kept.move_to_end(key)
-        return self.kept.get(key)
+            kept.runs += 1
+        return kept
 
     def keep(self, run: RunConfig, dataset: Dataset, steps: int, model: keras.Model) -> KeptModel:
         """Keep a new compiled model, not trained yet: its optimizer is built now so that its

@@ -170,11 +170,10 @@ def train_run(
 def kept_model(run: RunConfig, dataset: Dataset, fused: bool, models: CompiledModels | None) -> KeptModel:
     """The compiled model this run trains: a kept one of its architecture, restarted from a new
     model of its seed, or a new one (kept for the next run when `models` is given)."""
+    models = models if models is not None else CompiledModels(size=0)
     steps = epoch_steps(run, dataset) if fused else 1
-    kept = models.take(run, dataset, steps) if models is not None else None
+    kept = models.take(run, dataset, steps)
     if kept is None:
-        model = build_instrumented_model(run, dataset, fused)
-        return models.keep(run, dataset, steps, model) if models is not None else KeptModel(model, [])
+        return models.keep(run, dataset, steps, build_instrumented_model(run, dataset, fused))
     restart(kept, build_run_model(run, dataset))
-    kept.runs += 1
     return kept
