@@ -2,6 +2,7 @@
 
 import hashlib
 import math
+import random
 import time
 from collections.abc import Callable
 
@@ -23,11 +24,11 @@ EVALUATION_BATCH = 1024  # forward-only passes: large batches, same results
 
 
 def seed_everything(seed: int, deterministic: bool) -> bool:
-    """Seed Python, NumPy and Keras (and TensorFlow when loaded); make ops deterministic if asked.
+    """Seed Python, NumPy and Keras (and TensorFlow on its backend); make ops deterministic if asked.
     Returns whether they are. TensorFlow and PyTorch have a switch; JAX's CPU kernels need none,
     and on a GPU its flag must be set before JAX starts, so determinism is claimed on CPU only
     (docs/backends.md)."""
-    keras.utils.set_random_seed(seed)  # seeds torch too (torch.manual_seed)
+    set_random_seed(seed)
     backend = keras.backend.backend()
     if backend == "tensorflow":
         return _tensorflow_determinism(deterministic)
@@ -38,6 +39,34 @@ def seed_everything(seed: int, deterministic: bool) -> bool:
     if backend == "torch":
         return _torch_determinism(deterministic)
     return False  # other backends: no determinism switched on here
+
+
+def set_random_seed(seed: int) -> None:
+    """What `keras.utils.set_random_seed` seeds (Python, NumPy, Keras' global seed and generator,
+    TensorFlow's global seed, torch), less two costs it has. It imports TensorFlow on every backend,
+    for tf.data shuffles, which runs on JAX never make; and its `tf.random.set_seed` clears
+    TensorFlow's kernel caches, so a kept model's compiled functions are instantiated again at its
+    next call, each run (the cache is cleared so that stateful random kernels restart; Keras 3 draws
+    with stateless ops and seed variables, and a run's shuffle is a new dataset). The same state
+    either way (tests/training/test_fit.py)."""
+    from keras.src.backend.common import global_state
+    from keras.src.random.seed_generator import GLOBAL_SEED_GENERATOR
+    from keras.src.utils.rng_utils import GLOBAL_RANDOM_SEED
+
+    global_state.set_global_attribute(GLOBAL_RANDOM_SEED, seed)
+    global_state.set_global_attribute(GLOBAL_SEED_GENERATOR, None)  # made again from the seed
+    random.seed(seed)
+    np.random.seed(seed)
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        from tensorflow.python.eager import context  # the eager seed, set as tf.random.set_seed sets it
+
+        eager = context.context()
+        eager._seed, eager._rng = seed, random.Random(seed)
+    elif backend == "torch":
+        import torch
+
+        torch.manual_seed(seed)
 
 
 def _tensorflow_determinism(deterministic: bool) -> bool:

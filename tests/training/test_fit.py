@@ -2,6 +2,7 @@
 process's Keras backend (run this file with KERAS_BACKEND=tensorflow, jax and torch)."""
 
 import math
+import os
 
 import keras
 import numpy as np
@@ -145,3 +146,50 @@ def test_binary_heads_train(formulation):
     losses = [row["loss"] for row in result.history]
     assert losses == sorted(losses, reverse=True) and result.history[-1]["val_accuracy"] > 0.75
     assert result.test_probabilities.shape[1] == 2
+
+
+def seeded_draws() -> list:
+    """What the next random draws of Python, NumPy, Keras' global generator and a new Dense layer
+    are, and on TensorFlow the order of a seeded tf.data shuffle (the runs' batches)."""
+    import random
+
+    from keras.src.utils.rng_utils import get_random_seed  # what Keras' JAX distribution reads
+
+    layer = keras.layers.Dense(3)
+    layer.build((None, 4))
+    draws = [random.random(), np.random.random(), get_random_seed()]
+    draws += [
+        keras.ops.convert_to_numpy(keras.random.uniform((3,))).tolist(),
+        layer.get_weights()[0].tolist(),
+    ]
+    if keras.backend.backend() == "tensorflow":
+        from kerasce.training.batches import lean_pipeline
+
+        batches = lean_pipeline(np.arange(40), np.arange(40), 8, shuffle_seed=5)
+        draws.append([batch[0].numpy().tolist() for _ in range(2) for batch in batches])
+    return draws
+
+
+def test_a_run_is_seeded_as_keras_utils_set_random_seed_seeds():
+    from kerasce.training.fit import set_random_seed
+
+    for seed in (3, 11):
+        keras.utils.set_random_seed(seed)
+        by_keras = seeded_draws()
+        keras.utils.set_random_seed(seed + 1)  # every generator somewhere else
+        seeded_draws()
+        set_random_seed(seed)
+        assert seeded_draws() == by_keras
+
+
+def test_seeding_a_run_on_jax_leaves_tensorflow_unimported():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from kerasce.training.fit import set_random_seed; set_random_seed(0); "
+        "print('tensorflow' in sys.modules)"
+    )
+    env = {**os.environ, "KERAS_BACKEND": "jax"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "False", done.stdout + done.stderr[-2000:]
