@@ -3,6 +3,9 @@ process's Keras backend (run this file with KERAS_BACKEND=tensorflow, jax and to
 
 import math
 import os
+import random
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -11,7 +14,8 @@ import pytest
 from kerasce.config import RunConfig, parse_config
 from kerasce.datasets import load_dataset
 from kerasce.tracking.schema import NAN_EVENT_COLUMNS
-from kerasce.training.fit import train_run
+from kerasce.training.batches import lean_pipeline
+from kerasce.training.fit import set_random_seed, train_run
 
 pytestmark = [pytest.mark.slow, pytest.mark.backend]  # every test here trains a model
 
@@ -151,8 +155,6 @@ def test_binary_heads_train(formulation):
 def seeded_draws() -> list:
     """What the next random draws of Python, NumPy, Keras' global generator and a new Dense layer
     are, and on TensorFlow the order of a seeded tf.data shuffle (the runs' batches)."""
-    import random
-
     from keras.src.utils.rng_utils import get_random_seed  # what Keras' JAX distribution reads
 
     layer = keras.layers.Dense(3)
@@ -163,16 +165,12 @@ def seeded_draws() -> list:
         layer.get_weights()[0].tolist(),
     ]
     if keras.backend.backend() == "tensorflow":
-        from kerasce.training.batches import lean_pipeline
-
         batches = lean_pipeline(np.arange(40), np.arange(40), 8, shuffle_seed=5)
         draws.append([batch[0].numpy().tolist() for _ in range(2) for batch in batches])
     return draws
 
 
 def test_a_run_is_seeded_as_keras_utils_set_random_seed_seeds():
-    from kerasce.training.fit import set_random_seed
-
     for seed in (3, 11):
         keras.utils.set_random_seed(seed)
         by_keras = seeded_draws()
@@ -183,9 +181,6 @@ def test_a_run_is_seeded_as_keras_utils_set_random_seed_seeds():
 
 
 def test_seeding_a_run_on_jax_leaves_tensorflow_unimported():
-    import subprocess
-    import sys
-
     code = (
         "import sys; from kerasce.training.fit import set_random_seed; set_random_seed(0); "
         "print('tensorflow' in sys.modules)"
