@@ -59,10 +59,14 @@ def set_random_seed(seed: int) -> None:
     np.random.seed(seed)
     backend = keras.backend.backend()
     if backend == "tensorflow":
+        import tensorflow as tf
         from tensorflow.python.eager import context  # the eager seed, set as tf.random.set_seed sets it
 
         eager = context.context()
-        eager._seed, eager._rng = seed, random.Random(seed)
+        if hasattr(eager, "_seed") and hasattr(eager, "_rng"):
+            eager._seed, eager._rng = seed, random.Random(seed)
+        else:  # a TensorFlow that keeps its seed elsewhere: seeded as Keras seeds it, caches cleared
+            tf.random.set_seed(seed)
     elif backend == "torch":
         import torch
 
