@@ -8,6 +8,8 @@ taking writes.
 
 import contextlib
 import math
+import signal
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -19,6 +21,7 @@ from kerasce.run.outcome import CellOutcome, StoreRef
 from kerasce.run.plan import claim_cell
 from kerasce.run.record import cell_record, cell_start
 from kerasce.tracking.schema import Artifact, RunRecord
+from kerasce.tracking.sqlite import SIGNALS
 from kerasce.tracking.store import check_reachable, write_failure, writes_to
 from kerasce.tracking.writer import open_experiment
 from kerasce.training.compiled_models import CompiledModels
@@ -63,25 +66,27 @@ def run_cell(spec: RunSpec, store: StoreRef, cache: ProcessCache) -> CellOutcome
     if isinstance(run, str):
         return CellOutcome(spec.run_name, Outcome.SKIPPED, f"{spec.run_name}: skipped, {run}")
     started = time.perf_counter()
-    try:
-        result = train_run(spec.resolved, dataset, on_epoch=run.log_epoch, models=cache.models)
-        evaluation = evaluate_run(spec, dataset, result, cache.run_images())
-        run.complete(cell_record(spec, dataset, result, evaluation))
-    except KeyboardInterrupt:
-        end_quietly(run, RunStatus.KILLED)
-        raise
-    except Exception as error:
-        return failed(spec, run, tracker.uri, error)
+    with signals_noted() as signalled:
+        try:
+            result = train_run(spec.resolved, dataset, on_epoch=run.log_epoch, models=cache.models)
+            evaluation = evaluate_run(spec, dataset, result, cache.run_images())
+            run.complete(cell_record(spec, dataset, result, evaluation))
+        except KeyboardInterrupt:
+            end_quietly(run, RunStatus.KILLED)
+            raise
+        except Exception as error:
+            return failed(spec, run, tracker.uri, error, bool(signalled))
     seconds = time.perf_counter() - started
     return CellOutcome(
         spec.run_name, Outcome.FINISHED, summary_line(spec, result, evaluation.metrics, seconds)
     )
 
 
-def failed(spec: RunSpec, run, uri: str, error: Exception) -> CellOutcome:
+def failed(spec: RunSpec, run, uri: str, error: Exception, signalled: bool = False) -> CellOutcome:
     """A cell that raised: FAILED with its traceback, unless the error is an interruption in
-    disguise, the store refusing writes, or a tracking server gone (those end the grid)."""
-    if interrupted(error):
+    disguise (or came after this process was `signalled` to stop), the store refusing writes, or a
+    tracking server gone (those end the grid)."""
+    if signalled or interrupted(error):
         end_quietly(run, RunStatus.KILLED)
         raise KeyboardInterrupt from error
     store_down = write_failure(error, uri)
@@ -100,6 +105,34 @@ def end_quietly(run, status: RunStatus) -> None:
     KILLED (its process will be gone)."""
     with contextlib.suppress(Exception):
         run.finish(status)
+
+
+@contextlib.contextmanager
+def signals_noted():
+    """The list of the interrupting signals (SIGINT, SIGTERM; Ray's cancel is a SIGINT) that reach
+    this process's handlers during the block, noted before each handler runs. An interruption
+    can surface later as another error: a KeyboardInterrupt raised inside a `__del__` or a
+    weakref callback is only printed, and the clean-up it cut short can make the next call fail
+    for a reason that does not say why. Only handlers of our own are wrapped (not SIG_DFL or
+    SIG_IGN), and only in the main thread, where signals are handled."""
+    noted: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield noted
+        return
+    handlers = {signum: signal.getsignal(signum) for signum in SIGNALS}
+    wrapped = {signum: handler for signum, handler in handlers.items() if callable(handler)}
+
+    def note(signum, frame):
+        noted.append(signum)
+        wrapped[signum](signum, frame)
+
+    for signum in wrapped:
+        signal.signal(signum, note)
+    try:
+        yield noted
+    finally:
+        for signum, handler in wrapped.items():
+            signal.signal(signum, handler)
 
 
 def interrupted(error: BaseException) -> bool:

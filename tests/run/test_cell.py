@@ -1,9 +1,13 @@
-"""A cell's run: what counts as an interruption (training a cell is covered end to end in
-tests/test_experiment.py and tests/test_reliability.py)."""
+"""A cell's run: what counts as an interruption, and a signal noted although a library swallowed
+it (training a cell is covered end to end in tests/test_experiment.py and
+tests/test_reliability.py)."""
+
+import signal
 
 import pytest
 
-from kerasce.run.cell import interrupted
+from kerasce.run.cell import failed, interrupted, signals_noted
+from kerasce.vocabulary import RunStatus
 
 
 def raise_during_cleanup():
@@ -39,3 +43,37 @@ def test_ordinary_errors_are_not_interruptions():
             raise ValueError("outer") from None
     assert not interrupted(caught.value)
     assert interrupted(KeyboardInterrupt()) and not interrupted(RuntimeError())
+
+
+class SwallowsAnInterrupt:
+    """An object whose clean-up is interrupted: the KeyboardInterrupt raised inside `__del__`
+    is only printed, and the code that dropped the object runs on."""
+
+    def __del__(self):
+        signal.raise_signal(signal.SIGINT)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the printed interrupt
+def test_an_interrupt_a_library_swallowed_is_still_noted():
+    with signals_noted() as signalled:
+        dropped = SwallowsAnInterrupt()
+        del dropped  # "Exception ignored in: ... KeyboardInterrupt"
+    assert signalled == [signal.SIGINT]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+
+
+class Run:
+    """The part of a RunWriter a failing cell ends."""
+
+    def __init__(self):
+        self.status = None
+
+    def finish(self, status):
+        self.status = status
+
+
+def test_a_cell_that_fails_after_a_signal_ends_killed_and_interrupts_the_grid():
+    run = Run()
+    with pytest.raises(KeyboardInterrupt):
+        failed(None, run, "sqlite:///unused.db", RuntimeError("resource not found"), signalled=True)
+    assert run.status == RunStatus.KILLED

@@ -6,7 +6,9 @@ import collections
 import os
 import signal
 import socket
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 from helpers import start_cli, wait_for_epochs
@@ -98,6 +100,18 @@ def statuses(uri, experiment, kind="cell"):
     return collections.Counter(r.info.status for r in runs(uri, experiment, kind))
 
 
+def failures(uri, experiment) -> str:
+    """The tracebacks of the experiment's FAILED cell runs, for an assertion's message."""
+    client, texts = MlflowClient(uri), []
+    for r in runs(uri, experiment):
+        if r.info.status == "FAILED":
+            with tempfile.TemporaryDirectory() as folder:
+                texts.append(
+                    Path(client.download_artifacts(r.info.run_id, "traceback.txt", folder)).read_text()
+                )
+    return "\n".join(texts)
+
+
 def finished_per_cell(uri, experiment):
     return collections.Counter(
         r.data.tags["kerasce.cell_hash"] for r in runs(uri, experiment) if r.info.status == "FINISHED"
@@ -147,7 +161,8 @@ def test_interrupting_the_driver_kills_the_runs_and_a_repeat_resumes(ray_address
     assert process.returncode == 130, (out + err)[-3000:]
     # the cell under way is KILLED; the other may have finished before the signal (cells are short)
     killed = statuses(uri, "ray-int")
-    assert killed["KILLED"] >= 1 and killed["RUNNING"] == 0 and set(killed) <= {"KILLED", "FINISHED"}
+    assert killed["KILLED"] >= 1 and killed["RUNNING"] == 0, killed
+    assert set(killed) <= {"KILLED", "FINISHED"}, failures(uri, "ray-int")
     assert statuses(uri, "ray-int", "grid") == {"KILLED": 1}
     code, output = cli(uri, ray_address, "ray-int", *args)
     assert code == 0, output[-3000:]
