@@ -113,7 +113,7 @@ def signals_noted():
     this process's handlers during the block, noted before each handler runs. An interruption
     can surface later as another error: a KeyboardInterrupt raised inside a `__del__` or a
     weakref callback is only printed, and the clean-up it cut short can make the next call fail
-    for a reason that does not say why. Only handlers of our own are wrapped (not SIG_DFL or
+    for a reason that does not say why. Only Python handlers are wrapped (not SIG_DFL or
     SIG_IGN), and only in the main thread, where signals are handled."""
     noted: list[int] = []
     if threading.current_thread() is not threading.main_thread():
