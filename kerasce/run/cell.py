@@ -82,7 +82,7 @@ def run_cell(spec: RunSpec, store: StoreRef, cache: ProcessCache) -> CellOutcome
     )
 
 
-def failed(spec: RunSpec, run, uri: str, error: Exception, signalled: bool = False) -> CellOutcome:
+def failed(spec: RunSpec, run, uri: str, error: Exception, signalled: bool) -> CellOutcome:
     """A cell that raised: FAILED with its traceback, unless the error is an interruption in
     disguise (or came after this process was `signalled` to stop), the store refusing writes, or a
     tracking server gone (those end the grid)."""

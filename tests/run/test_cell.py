@@ -6,7 +6,12 @@ import signal
 
 import pytest
 
-from kerasce.run.cell import failed, interrupted, signals_noted
+from kerasce.config import expand_grid, parse_config
+from kerasce.run.cell import ProcessCache, interrupted, run_cell, signals_noted
+from kerasce.run.inputs import load_datasets
+from kerasce.run.outcome import StoreRef
+from kerasce.tracking.schema import RunStart, Tag
+from kerasce.tracking.writer import Tracker
 from kerasce.vocabulary import RunStatus
 
 
@@ -62,18 +67,30 @@ def test_an_interrupt_a_library_swallowed_is_still_noted():
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
 
 
-class Run:
-    """The part of a RunWriter a failing cell ends."""
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_cell_that_fails_after_a_swallowed_signal_ends_killed_and_interrupts_the_grid(
+    tmp_path, monkeypatch
+):
+    config, tables = parse_config(
+        {
+            "data": {"dataset": "digits", "max_samples": 200},
+            "model": {"hidden_units": [4]},
+            "train": {"epochs": 1, "figures": False},
+        }
+    )
+    (spec,) = expand_grid(config, tables)
+    tracker = Tracker(f"sqlite:///{tmp_path / 'mlflow.db'}", "cell")
+    parent = tracker.start_run(RunStart("parent", {}, {}))
 
-    def __init__(self):
-        self.status = None
+    def evaluation_cut_short(*args):
+        dropped = SwallowsAnInterrupt()
+        del dropped  # the interrupt is only printed ...
+        raise RuntimeError("resource not found")  # ... and the next call fails without saying why
 
-    def finish(self, status):
-        self.status = status
-
-
-def test_a_cell_that_fails_after_a_signal_ends_killed_and_interrupts_the_grid():
-    run = Run()
+    monkeypatch.setattr("kerasce.run.cell.evaluate_run", evaluation_cut_short)
+    cache = ProcessCache(load_datasets([spec]))
     with pytest.raises(KeyboardInterrupt):
-        failed(None, run, "sqlite:///unused.db", RuntimeError("resource not found"), signalled=True)
-    assert run.status == RunStatus.KILLED
+        run_cell(spec, StoreRef(tracker.uri, "cell", parent.run_id), cache)
+    (cell,) = [r for r in tracker.runs_by_tag(Tag.PARENT_RUN, parent.run_id)]
+    assert cell["status"] == RunStatus.KILLED  # not FAILED
