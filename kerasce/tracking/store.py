@@ -150,7 +150,8 @@ def write_failure(error: BaseException, uri: str) -> StoreUnavailable | None:
 
 @contextlib.contextmanager
 def writes_to(uri: str):
-    """The store refusing a write inside the block surfaces as StoreUnavailable (exit 3)."""
+    """The store refusing a write inside the block, or a tracking server gone during it,
+    surfaces as StoreUnavailable (exit 3)."""
     try:
         yield
     except StoreUnavailable:
@@ -158,5 +159,6 @@ def writes_to(uri: str):
     except Exception as error:
         failure = write_failure(error, uri)
         if failure is None:
+            check_reachable(uri)  # a server that went away mid-write: TrackingUnavailable
             raise
         raise failure from None

@@ -13,6 +13,7 @@ from kerasce.tracking.store import (
     check_uri,
     collector_paused,
     resolve_tracking_uri,
+    writes_to,
 )
 
 
@@ -49,6 +50,18 @@ def test_an_unreachable_server_is_named():
         port = probe.getsockname()[1]
     with pytest.raises(TrackingUnavailable, match=f"http://127.0.0.1:{port}"):
         check_reachable(f"http://127.0.0.1:{port}")
+
+
+def test_a_write_that_fails_because_the_server_went_away_says_so():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(TrackingUnavailable, match="repeat the command once the server is back"):
+        with writes_to(f"http://127.0.0.1:{port}"):
+            raise RuntimeError("API request failed with exception: Connection refused")
+    with pytest.raises(RuntimeError):  # any other store: the error as it is
+        with writes_to("sqlite:///unused.db"):
+            raise RuntimeError("a bug")
 
 
 @pytest.mark.parametrize("enabled_before", [True, False])
